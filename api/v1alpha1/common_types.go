@@ -1,0 +1,38 @@
+package v1alpha1
+
+// PlanLabel is set on LicenseOrders and LicenseAssignments; its value is the name of the
+// CustomerLicensePlan they belong to. Select a plan's order history with
+// `kubectl get lo -l licensing.partnerops.io/plan=<plan>`.
+const PlanLabel = "licensing.partnerops.io/plan"
+
+// PaymentPlan is the billing cadence of a license plan.
+// +kubebuilder:validation:Enum=Monthly;Prepay1Y;Prepay2Y;Prepay3Y;Prepay4Y;Prepay5Y;OneTime
+type PaymentPlan string
+
+const (
+	// Monthly bills one calendar month at a time, anchored on the start date's day of month.
+	Monthly PaymentPlan = "Monthly"
+	// Prepay1Y bills one calendar year in advance.
+	Prepay1Y PaymentPlan = "Prepay1Y"
+	// Prepay2Y bills two calendar years in advance.
+	Prepay2Y PaymentPlan = "Prepay2Y"
+	// Prepay3Y bills three calendar years in advance.
+	Prepay3Y PaymentPlan = "Prepay3Y"
+	// Prepay4Y bills four calendar years in advance.
+	Prepay4Y PaymentPlan = "Prepay4Y"
+	// Prepay5Y bills five calendar years in advance.
+	Prepay5Y PaymentPlan = "Prepay5Y"
+	// OneTime bills once and never renews (professional services).
+	OneTime PaymentPlan = "OneTime"
+)
+
+// Amount is an amount of money as a decimal string with at most two decimals, such as "12.50".
+// +kubebuilder:validation:Pattern=`^[0-9]{1,9}(\.[0-9]{1,2})?$`
+// +kubebuilder:validation:MaxLength=12
+type Amount string
+
+// Date is a calendar date in UTC, formatted YYYY-MM-DD.
+// +kubebuilder:validation:Format=date
+// +kubebuilder:validation:Pattern=`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`
+// +kubebuilder:validation:MaxLength=10
+type Date string

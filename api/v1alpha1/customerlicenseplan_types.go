@@ -1,0 +1,285 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// RenewalPolicy says what happens when a plan's term ends.
+// +kubebuilder:validation:Enum=AutoRenew;ExpireAtTermEnd
+type RenewalPolicy string
+
+const (
+	// AutoRenew places a renewal order before the term ends (the default).
+	AutoRenew RenewalPolicy = "AutoRenew"
+	// ExpireAtTermEnd lets the plan expire when its term ends.
+	ExpireAtTermEnd RenewalPolicy = "ExpireAtTermEnd"
+)
+
+// RenewalAction is what will happen at a plan's renewal date.
+// +kubebuilder:validation:Enum=Renew;Expire;None
+type RenewalAction string
+
+const (
+	// RenewalActionRenew: the plan renews for another term.
+	RenewalActionRenew RenewalAction = "Renew"
+	// RenewalActionExpire: the plan expires at the end of its term.
+	RenewalActionExpire RenewalAction = "Expire"
+	// RenewalActionNone: the plan has no term (OneTime) or has ended.
+	RenewalActionNone RenewalAction = "None"
+)
+
+// Condition types and reasons of a CustomerLicensePlan.
+const (
+	// PlanReady is True when the spec is in force and the plan is active.
+	PlanReady = "Ready"
+	// PlanUsageCovered is True when the licenses in force cover the assigned usage.
+	PlanUsageCovered = "UsageCovered"
+
+	// ReasonInForce: the spec is in force and the plan is active.
+	ReasonInForce = "InForce"
+	// ReasonOrderPending: an order for the spec has been placed and is being processed.
+	ReasonOrderPending = "OrderPending"
+	// ReasonAwaitingApproval: the order for the spec waits for a person's approval.
+	ReasonAwaitingApproval = "AwaitingApproval"
+	// ReasonOrderRejected: the order for the spec was rejected; the message says why and what to do.
+	ReasonOrderRejected = "OrderRejected"
+	// ReasonExpired: the plan's term ended without renewal.
+	ReasonExpired = "Expired"
+	// ReasonCancelled: the plan was deleted and its cancellation recorded.
+	ReasonCancelled = "Cancelled"
+
+	// ReasonCovered: the licenses in force cover the assigned usage.
+	ReasonCovered = "Covered"
+	// ReasonOverAssigned: more licenses are assigned than are in force.
+	ReasonOverAssigned = "OverAssigned"
+)
+
+// RenewalSpec says how a plan renews.
+type RenewalSpec struct {
+	// policy is AutoRenew (default: a renewal order is placed before the term ends) or
+	// ExpireAtTermEnd (the plan expires when its term ends).
+	// +optional
+	// +kubebuilder:default=AutoRenew
+	Policy RenewalPolicy `json:"policy,omitempty"`
+
+	// renewBefore is how long before the term ends the renewal order is placed (default 168h).
+	// +optional
+	// +kubebuilder:default="168h"
+	RenewBefore *metav1.Duration `json:"renewBefore,omitempty"`
+}
+
+// CustomerLicensePlanSpec is the desired license plan of a customer.
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.startDate) || (has(self.startDate) && self.startDate == oldSelf.startDate)",message="startDate is immutable once set"
+type CustomerLicensePlanSpec struct {
+	// customer is the customer account this plan belongs to.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	Customer string `json:"customer"`
+
+	// product is the name of the LicenseProduct (plan type) wanted. It may change only to another
+	// product of the same family, such as Endpoint License Basic to Plus.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Product string `json:"product"`
+
+	// quantity is the number of licenses wanted. It must cover the licenses assigned to the plan.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000
+	Quantity int32 `json:"quantity"`
+
+	// paymentPlan is the billing cadence wanted; the product must offer it.
+	// +required
+	PaymentPlan PaymentPlan `json:"paymentPlan"`
+
+	// startDate (YYYY-MM-DD, UTC) is the date billing starts. It defaults to the day the plan was
+	// created and cannot change once set.
+	// +optional
+	StartDate Date `json:"startDate,omitempty"`
+
+	// renewal says how the plan renews.
+	// +optional
+	// +kubebuilder:default={}
+	Renewal RenewalSpec `json:"renewal,omitempty"`
+
+	// costCenter is the cost center billed; it defaults to the BillingProfile's defaultCostCenter
+	// and must be one of its costCenters.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	CostCenter string `json:"costCenter,omitempty"`
+
+	// purchaseReference is the purchaser's own reference, such as a purchase order number; it is
+	// recorded on every order and shown on billing data.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	PurchaseReference string `json:"purchaseReference,omitempty"`
+}
+
+// Term is a billing period: from start (inclusive) to end (the renewal date, when the next term starts).
+type Term struct {
+	// start is the first day of the term.
+	// +required
+	Start Date `json:"start"`
+	// end is the day the term ends and the next one would start.
+	// +required
+	End Date `json:"end"`
+}
+
+// Usage is the number of licenses in use.
+type Usage struct {
+	// assigned is the number of LicenseAssignments that name the plan.
+	// +optional
+	Assigned int32 `json:"assigned"`
+	// observedAt is when assigned was counted.
+	// +optional
+	ObservedAt *metav1.Time `json:"observedAt,omitempty"`
+}
+
+// PendingChange is a change ordered now that takes effect at the start of the next term.
+type PendingChange struct {
+	// product is the product from the next term on, when it changes.
+	// +optional
+	Product string `json:"product,omitempty"`
+	// quantity is the number of licenses from the next term on, when it changes.
+	// +optional
+	Quantity *int32 `json:"quantity,omitempty"`
+	// paymentPlan is the payment plan from the next term on, when it changes.
+	// +optional
+	PaymentPlan PaymentPlan `json:"paymentPlan,omitempty"`
+	// effectiveDate is the day the change takes effect: the end of the current term.
+	// +optional
+	EffectiveDate Date `json:"effectiveDate,omitempty"`
+}
+
+// BillingStatus summarizes what the plan costs and what has been billed.
+type BillingStatus struct {
+	// recurringCharge is the charge of one billing period at the licenses and price in force.
+	// +optional
+	RecurringCharge Amount `json:"recurringCharge,omitempty"`
+	// billedThrough is the last day covered by what has been billed.
+	// +optional
+	BilledThrough Date `json:"billedThrough,omitempty"`
+	// nextInvoiceDate is the day the next term will be billed.
+	// +optional
+	NextInvoiceDate Date `json:"nextInvoiceDate,omitempty"`
+	// nextInvoiceAmount is what the next term will cost, with any pending change applied.
+	// +optional
+	NextInvoiceAmount Amount `json:"nextInvoiceAmount,omitempty"`
+	// totalBilled is the sum of the charges of the plan's fulfilled orders.
+	// +optional
+	TotalBilled Amount `json:"totalBilled,omitempty"`
+}
+
+// CustomerLicensePlanStatus is the plan in force, as its fulfilled orders made it.
+type CustomerLicensePlanStatus struct {
+	// observedGeneration is the spec generation the status was computed from.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions: Ready (True when the spec is in force and the plan is active) and UsageCovered
+	// (True when the licenses in force cover the assigned usage).
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// product is the product in force.
+	// +optional
+	Product string `json:"product,omitempty"`
+	// sku is the SKU of the product in force.
+	// +optional
+	SKU string `json:"sku,omitempty"`
+	// licenses is the number of licenses in force.
+	// +optional
+	Licenses int32 `json:"licenses"`
+	// paymentPlan is the payment plan in force.
+	// +optional
+	PaymentPlan PaymentPlan `json:"paymentPlan,omitempty"`
+	// pricePerLicense is the price locked when the order that set it was fulfilled; catalog price
+	// changes apply from the next renewal.
+	// +optional
+	PricePerLicense Amount `json:"pricePerLicense,omitempty"`
+	// currency is the currency of every amount of the plan.
+	// +optional
+	Currency string `json:"currency,omitempty"`
+
+	// startDate is the day billing started.
+	// +optional
+	StartDate Date `json:"startDate,omitempty"`
+	// term is the current billing period.
+	// +optional
+	Term *Term `json:"term,omitempty"`
+	// renewalDate is the day the plan renews or expires: the end of the current term.
+	// +optional
+	RenewalDate Date `json:"renewalDate,omitempty"`
+	// renewalAction is what happens at renewalDate: Renew, Expire or None (OneTime plans).
+	// +optional
+	RenewalAction RenewalAction `json:"renewalAction,omitempty"`
+
+	// revision is the revision of the last order applied to the plan (0: none yet).
+	// +optional
+	Revision int64 `json:"revision,omitempty"`
+	// lastOrder is the name of the last order applied to the plan.
+	// +optional
+	LastOrder string `json:"lastOrder,omitempty"`
+
+	// usage is the number of licenses assigned.
+	// +optional
+	Usage Usage `json:"usage,omitempty"`
+
+	// pendingChange holds changes ordered that take effect at the start of the next term.
+	// +optional
+	PendingChange *PendingChange `json:"pendingChange,omitempty"`
+
+	// billing summarizes what the plan costs and what has been billed.
+	// +optional
+	Billing *BillingStatus `json:"billing,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=clp,categories=licensing
+// +kubebuilder:printcolumn:name="Customer",type=string,JSONPath=`.spec.customer`
+// +kubebuilder:printcolumn:name="Product",type=string,JSONPath=`.spec.product`
+// +kubebuilder:printcolumn:name="Licenses",type=integer,JSONPath=`.status.licenses`
+// +kubebuilder:printcolumn:name="Used",type=integer,JSONPath=`.status.usage.assigned`
+// +kubebuilder:printcolumn:name="Payment",type=string,JSONPath=`.status.paymentPlan`
+// +kubebuilder:printcolumn:name="Start",type=string,JSONPath=`.status.startDate`
+// +kubebuilder:printcolumn:name="Renews/Expires",type=string,JSONPath=`.status.renewalDate`
+// +kubebuilder:printcolumn:name="Action",type=string,JSONPath=`.status.renewalAction`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Price",type=string,JSONPath=`.status.pricePerLicense`,priority=1
+// +kubebuilder:printcolumn:name="Cost Center",type=string,JSONPath=`.spec.costCenter`,priority=1
+// +kubebuilder:printcolumn:name="Reference",type=string,JSONPath=`.spec.purchaseReference`,priority=1
+
+// CustomerLicensePlan is a customer's license plan: the product, quantity and payment plan wanted.
+// The operator turns every difference between spec and status into a LicenseOrder.
+type CustomerLicensePlan struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the plan wanted.
+	// +required
+	Spec CustomerLicensePlanSpec `json:"spec"`
+
+	// status is the plan in force.
+	// +optional
+	Status CustomerLicensePlanStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// CustomerLicensePlanList is a list of CustomerLicensePlans.
+type CustomerLicensePlanList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []CustomerLicensePlan `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&CustomerLicensePlan{}, &CustomerLicensePlanList{})
+}

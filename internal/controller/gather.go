@@ -1,0 +1,159 @@
+package controller
+
+import (
+	"context"
+	"slices"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/partnerops/license-operator/api/v1alpha1"
+	"github.com/partnerops/license-operator/internal/licensing"
+)
+
+// getProduct returns the catalog entry of a product, nil when it does not exist.
+func getProduct(ctx context.Context, c client.Reader, name string) (*v1alpha1.LicenseProduct, error) {
+	if name == "" {
+		return nil, nil
+	}
+	p := &v1alpha1.LicenseProduct{}
+	if err := c.Get(ctx, client.ObjectKey{Name: name}, p); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return p, nil
+}
+
+func productSpec(p *v1alpha1.LicenseProduct) *v1alpha1.LicenseProductSpec {
+	if p == nil {
+		return nil
+	}
+	return &p.Spec
+}
+
+// getProfile returns the BillingProfile named default, nil when it does not exist.
+func getProfile(ctx context.Context, c client.Reader) (*v1alpha1.BillingProfile, error) {
+	p := &v1alpha1.BillingProfile{}
+	if err := c.Get(ctx, client.ObjectKey{Name: v1alpha1.DefaultBillingProfileName}, p); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return p, nil
+}
+
+func profileSpec(p *v1alpha1.BillingProfile) *v1alpha1.BillingProfileSpec {
+	if p == nil {
+		return nil
+	}
+	return &p.Spec
+}
+
+// currency is the profile's currency, EUR without a profile.
+func currency(p *v1alpha1.BillingProfile) string {
+	if p == nil || p.Spec.Currency == "" {
+		return "EUR"
+	}
+	return p.Spec.Currency
+}
+
+// listAssignments returns the LicenseAssignments that name a plan, oldest first.
+func listAssignments(ctx context.Context, c client.Reader, namespace, plan string) ([]v1alpha1.LicenseAssignment, error) {
+	list := &v1alpha1.LicenseAssignmentList{}
+	if err := c.List(ctx, list, client.InNamespace(namespace), client.MatchingFields{assignmentPlanField: plan}); err != nil {
+		return nil, err
+	}
+	items := list.Items
+	slices.SortFunc(items, func(a, b v1alpha1.LicenseAssignment) int {
+		if d := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); d != 0 {
+			return d
+		}
+		return cmpString(a.Name, b.Name)
+	})
+	return items, nil
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// listOrders returns a plan's orders in revision order.
+func listOrders(ctx context.Context, c client.Reader, namespace, plan string) ([]v1alpha1.LicenseOrder, error) {
+	list := &v1alpha1.LicenseOrderList{}
+	if err := c.List(ctx, list, client.InNamespace(namespace), client.MatchingLabels{v1alpha1.PlanLabel: plan}); err != nil {
+		return nil, err
+	}
+	items := list.Items
+	slices.SortFunc(items, func(a, b v1alpha1.LicenseOrder) int {
+		switch {
+		case a.Spec.Revision < b.Spec.Revision:
+			return -1
+		case a.Spec.Revision > b.Spec.Revision:
+			return 1
+		}
+		return 0
+	})
+	return items, nil
+}
+
+// activePlans returns the customer's other plans in the namespace that have licenses in force.
+func activePlans(ctx context.Context, c client.Reader, plan *v1alpha1.CustomerLicensePlan) ([]licensing.ActivePlan, error) {
+	list := &v1alpha1.CustomerLicensePlanList{}
+	if err := c.List(ctx, list, client.InNamespace(plan.Namespace)); err != nil {
+		return nil, err
+	}
+	var out []licensing.ActivePlan
+	for _, p := range list.Items {
+		if p.Name == plan.Name || p.Spec.Customer != plan.Spec.Customer || !licensing.IsActive(p.Status) {
+			continue
+		}
+		out = append(out, licensing.ActivePlan{Name: p.Name, Product: p.Status.Product, Licenses: p.Status.Licenses})
+	}
+	return out, nil
+}
+
+// orderInput gathers what the validation of an order for plan needs.
+func orderInput(ctx context.Context, c client.Reader, plan *v1alpha1.CustomerLicensePlan, o v1alpha1.LicenseOrderSpec) (licensing.OrderInput, *v1alpha1.LicenseProduct, *v1alpha1.BillingProfile, error) {
+	product, err := getProduct(ctx, c, o.Product)
+	if err != nil {
+		return licensing.OrderInput{}, nil, nil, err
+	}
+	current, err := getProduct(ctx, c, plan.Status.Product)
+	if err != nil {
+		return licensing.OrderInput{}, nil, nil, err
+	}
+	profile, err := getProfile(ctx, c)
+	if err != nil {
+		return licensing.OrderInput{}, nil, nil, err
+	}
+	assignments, err := listAssignments(ctx, c, plan.Namespace, plan.Name)
+	if err != nil {
+		return licensing.OrderInput{}, nil, nil, err
+	}
+	others, err := activePlans(ctx, c, plan)
+	if err != nil {
+		return licensing.OrderInput{}, nil, nil, err
+	}
+	return licensing.OrderInput{
+		Plan:           plan.Name,
+		Change:         o.Change,
+		ProductName:    o.Product,
+		Product:        productSpec(product),
+		CurrentProduct: productSpec(current),
+		PaymentPlan:    o.PaymentPlan,
+		Quantity:       o.Quantity,
+		CostCenter:     o.CostCenter,
+		Profile:        profileSpec(profile),
+		OtherPlans:     others,
+		Assigned:       int32(len(assignments)),
+	}, product, profile, nil
+}

@@ -1,0 +1,184 @@
+package controller
+
+import (
+	"context"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/partnerops/license-operator/api/v1alpha1"
+	"github.com/partnerops/license-operator/internal/licensing"
+)
+
+// OrderReconciler takes a LicenseOrder from Pending to Rejected or Fulfilled: it validates the
+// order against the business rules, approves it, and prices it. Its state, conditions and charge
+// are written in one status write, so an order is charged once however often it is reconciled.
+type OrderReconciler struct {
+	client.Client
+	Clock    clock.PassiveClock
+	Recorder events.EventRecorder
+}
+
+// +kubebuilder:rbac:groups=licensing.partnerops.io,resources=licenseorders,verbs=get;list;watch
+// +kubebuilder:rbac:groups=licensing.partnerops.io,resources=licenseorders/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=licensing.partnerops.io,resources=licenseassignments,verbs=get;list;watch
+
+// Reconcile validates, approves and fulfils one order.
+func (r *OrderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	order := &v1alpha1.LicenseOrder{}
+	if err := r.Get(ctx, req.NamespacedName, order); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if isTerminal(order) {
+		return ctrl.Result{}, nil
+	}
+	plan := &v1alpha1.CustomerLicensePlan{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: order.Namespace, Name: order.Spec.Plan}, plan); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return ctrl.Result{}, err
+		}
+		plan = nil
+	}
+	if plan != nil {
+		ready, err := r.planCaughtUp(ctx, plan, order)
+		if err != nil || !ready {
+			// The plan's status in the cache predates an earlier order of it; the plan watch
+			// brings this order back once the cache has caught up.
+			return ctrl.Result{}, err
+		}
+	}
+
+	before := order.DeepCopy()
+	now := metav1.NewTime(r.Clock.Now())
+	if err := r.decide(ctx, order, plan, now); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.Status().Patch(ctx, order, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}), client.FieldOwner(FieldOwner)); err != nil {
+		if apierrors.IsConflict(err) {
+			return ctrl.Result{RequeueAfter: time.Second}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	r.record(order, plan)
+	return ctrl.Result{}, nil
+}
+
+func isTerminal(o *v1alpha1.LicenseOrder) bool {
+	return o.Status.State == v1alpha1.OrderFulfilled || o.Status.State == v1alpha1.OrderRejected
+}
+
+// planCaughtUp reports whether the plan's status holds every fulfilled order placed before this
+// one, so that the order is validated and priced against what is really in force.
+func (r *OrderReconciler) planCaughtUp(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, order *v1alpha1.LicenseOrder) (bool, error) {
+	orders, err := listOrders(ctx, r, plan.Namespace, plan.Name)
+	if err != nil {
+		return false, err
+	}
+	for _, o := range orders {
+		if o.Spec.Revision >= order.Spec.Revision {
+			break
+		}
+		if o.Status.State == v1alpha1.OrderFulfilled && o.Spec.Revision > plan.Status.Revision {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// decide sets the order's status: rejected with the first rule it breaks, or approved, priced
+// and fulfilled.
+func (r *OrderReconciler) decide(ctx context.Context, order *v1alpha1.LicenseOrder, plan *v1alpha1.CustomerLicensePlan, now metav1.Time) error {
+	if plan == nil {
+		reject(order, licensing.Verdict{Reason: "PlanNotFound",
+			Message: "plan " + order.Spec.Plan + " does not exist: the order cannot take effect"}, now)
+		return nil
+	}
+	input, product, profile, err := orderInput(ctx, r, plan, order.Spec)
+	if err != nil {
+		return err
+	}
+	assigned := input.Assigned
+	order.Status.UsageAtValidation = &assigned
+	if v := licensing.ValidateOrder(input); !v.Passed() {
+		reject(order, v, now)
+		return nil
+	}
+	setCondition(&order.Status.Conditions, metav1.Condition{Type: v1alpha1.OrderValid, Status: metav1.ConditionTrue,
+		Reason: v1alpha1.ReasonValid, Message: "every business rule passed"}, order.Generation, now)
+	setCondition(&order.Status.Conditions, metav1.Condition{Type: v1alpha1.OrderApproved, Status: metav1.ConditionTrue,
+		Reason: v1alpha1.ReasonAutomatic, Message: "approved automatically by the billing profile's approval policy"}, order.Generation, now)
+
+	var catalogPrice v1alpha1.Amount
+	if product != nil {
+		catalogPrice, _ = licensing.PriceFor(&product.Spec, order.Spec.PaymentPlan)
+	}
+	start, err := licensing.StartDate(plan.Spec.StartDate, plan.CreationTimestamp.Time)
+	if err != nil {
+		return err
+	}
+	price, err := licensing.PriceOrder(licensing.PricingInput{
+		Order: order.Spec, Plan: plan.Status, CatalogPrice: catalogPrice, Currency: currency(profile), StartDate: start,
+	})
+	if err != nil {
+		return err
+	}
+	order.Status.PricePerLicense = price.PricePerLicense.Amount()
+	order.Status.Charge = &v1alpha1.Charge{Amount: price.Charge.Amount(), Currency: currency(profile), Description: price.Description}
+	order.Status.State = v1alpha1.OrderFulfilled
+	order.Status.FulfilledAt = &now
+	setCondition(&order.Status.Conditions, metav1.Condition{Type: v1alpha1.OrderFulfilledCondition, Status: metav1.ConditionTrue,
+		Reason: v1alpha1.ReasonFulfilled, Message: "charged " + string(price.Charge.Amount()) + " " + currency(profile)}, order.Generation, now)
+	return nil
+}
+
+func reject(order *v1alpha1.LicenseOrder, v licensing.Verdict, now metav1.Time) {
+	order.Status.State = v1alpha1.OrderRejected
+	order.Status.Reason, order.Status.Message = v.Reason, v.Message
+	setCondition(&order.Status.Conditions, metav1.Condition{Type: v1alpha1.OrderValid, Status: metav1.ConditionFalse,
+		Reason: v.Reason, Message: v.Message}, order.Generation, now)
+}
+
+func (r *OrderReconciler) record(order *v1alpha1.LicenseOrder, plan *v1alpha1.CustomerLicensePlan) {
+	var related = plan
+	switch order.Status.State {
+	case v1alpha1.OrderFulfilled:
+		r.Recorder.Eventf(order, related, corev1.EventTypeNormal, "OrderFulfilled", "FulfilOrder",
+			"order %s fulfilled: %s, %d x %s, charge %s %s", order.Name, order.Spec.Change, order.Spec.Quantity,
+			order.Spec.Product, order.Status.Charge.Amount, order.Status.Charge.Currency)
+	case v1alpha1.OrderRejected:
+		r.Recorder.Eventf(order, related, corev1.EventTypeWarning, "OrderRejected", "ValidateOrder",
+			"order %s rejected, %s: %s", order.Name, order.Status.Reason, order.Status.Message)
+	}
+}
+
+// SetupWithManager registers the order reconciler. It also watches plans, to bring back the
+// orders that waited for their plan's status to catch up.
+func (r *OrderReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.LicenseOrder{}).
+		Named("licenseorder").
+		Watches(&v1alpha1.CustomerLicensePlan{}, handler.EnqueueRequestsFromMapFunc(r.openOrdersOfPlan)).
+		Complete(r)
+}
+
+func (r *OrderReconciler) openOrdersOfPlan(ctx context.Context, o client.Object) []reconcile.Request {
+	orders, err := listOrders(ctx, r, o.GetNamespace(), o.GetName())
+	if err != nil {
+		return nil
+	}
+	var reqs []reconcile.Request
+	for i := range orders {
+		if !isTerminal(&orders[i]) {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&orders[i])})
+		}
+	}
+	return reqs
+}

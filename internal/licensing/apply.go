@@ -1,0 +1,151 @@
+package licensing
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/partnerops/license-operator/api/v1alpha1"
+)
+
+// ApplyOrder returns the plan status after a fulfilled order took effect: the order's revision
+// becomes the plan's, changes that take effect at once change what is in force, and changes that
+// wait for the next term go to pendingChange. The order's charge is added to totalBilled, so
+// applying each order once (guarded by revision) charges it once.
+//
+// startDate is the plan's billing start date; it is used by New orders.
+func ApplyOrder(st v1alpha1.CustomerLicensePlanStatus, o *v1alpha1.LicenseOrder, startDate time.Time) (v1alpha1.CustomerLicensePlanStatus, error) {
+	if o.Status.State != v1alpha1.OrderFulfilled {
+		return st, fmt.Errorf("order %s is %s, not Fulfilled", o.Name, o.Status.State)
+	}
+	if o.Spec.Revision <= st.Revision {
+		return st, fmt.Errorf("order %s has revision %d but the plan is at revision %d already", o.Name, o.Spec.Revision, st.Revision)
+	}
+	out := *st.DeepCopy()
+	spec := o.Spec
+	deferred := IsDeferred(out, spec)
+	switch spec.Change {
+	case v1alpha1.ChangeNew:
+		out.Product, out.SKU, out.Licenses, out.PaymentPlan = spec.Product, spec.SKU, spec.Quantity, spec.PaymentPlan
+		out.PricePerLicense = o.Status.PricePerLicense
+		out.StartDate = FormatDate(startDate)
+		out.PendingChange = nil
+		setTerm(&out, termFrom(Day(startDate), startDate.Day(), spec.PaymentPlan))
+	case v1alpha1.ChangeIncreaseQuantity, v1alpha1.ChangeDecreaseQuantity:
+		if deferred {
+			q := spec.Quantity
+			pending(&out, spec.EffectiveDate).Quantity = &q
+		} else {
+			out.Licenses = spec.Quantity
+			if out.PendingChange != nil {
+				out.PendingChange.Quantity = nil
+			}
+		}
+	case v1alpha1.ChangePaymentPlan:
+		if deferred {
+			pending(&out, spec.EffectiveDate).PaymentPlan = spec.PaymentPlan
+		} else {
+			out.PaymentPlan = spec.PaymentPlan
+			out.PricePerLicense = o.Status.PricePerLicense
+			eff, _ := ParseDate(spec.EffectiveDate)
+			setTerm(&out, termFrom(eff, anchorDay(out), spec.PaymentPlan))
+		}
+	case v1alpha1.ChangeProduct:
+		if deferred {
+			pending(&out, spec.EffectiveDate).Product = spec.Product
+		} else {
+			out.Product, out.SKU = spec.Product, spec.SKU
+			out.PricePerLicense = o.Status.PricePerLicense
+			if out.PendingChange != nil {
+				out.PendingChange.Product = ""
+			}
+		}
+	default:
+		return st, fmt.Errorf("order %s: change %s is not applied by this version of the operator", o.Name, spec.Change)
+	}
+	out.PendingChange = prunePending(out)
+	out.Revision, out.LastOrder = spec.Revision, o.Name
+	if c := o.Status.Charge; c != nil {
+		if c.Currency != "" {
+			out.Currency = c.Currency
+		}
+		if err := addBilled(&out, c.Amount); err != nil {
+			return st, fmt.Errorf("order %s: %w", o.Name, err)
+		}
+	}
+	return out, nil
+}
+
+func termFrom(start time.Time, anchor int, pp v1alpha1.PaymentPlan) *Term {
+	if !Renews(pp) {
+		return nil
+	}
+	return &Term{Start: start, End: TermEnd(start, anchor, pp)}
+}
+
+func setTerm(st *v1alpha1.CustomerLicensePlanStatus, t *Term) {
+	if t == nil {
+		st.Term, st.RenewalDate = nil, ""
+		return
+	}
+	st.Term = &v1alpha1.Term{Start: FormatDate(t.Start), End: FormatDate(t.End)}
+	st.RenewalDate = FormatDate(t.End)
+}
+
+// anchorDay is the day of month the plan's terms are anchored on: the day of its start date.
+func anchorDay(st v1alpha1.CustomerLicensePlanStatus) int {
+	if d, err := ParseDate(st.StartDate); err == nil {
+		return d.Day()
+	}
+	return 1
+}
+
+func pending(st *v1alpha1.CustomerLicensePlanStatus, eff v1alpha1.Date) *v1alpha1.PendingChange {
+	if st.PendingChange == nil {
+		st.PendingChange = &v1alpha1.PendingChange{}
+	}
+	st.PendingChange.EffectiveDate = eff
+	return st.PendingChange
+}
+
+// prunePending drops pending values equal to what is in force, and the pending change when
+// nothing is left of it.
+func prunePending(st v1alpha1.CustomerLicensePlanStatus) *v1alpha1.PendingChange {
+	pc := st.PendingChange
+	if pc == nil {
+		return nil
+	}
+	if pc.Product == st.Product {
+		pc.Product = ""
+	}
+	if pc.Quantity != nil && *pc.Quantity == st.Licenses {
+		pc.Quantity = nil
+	}
+	if pc.PaymentPlan == st.PaymentPlan {
+		pc.PaymentPlan = ""
+	}
+	if pc.Product == "" && pc.Quantity == nil && pc.PaymentPlan == "" {
+		return nil
+	}
+	return pc
+}
+
+func addBilled(st *v1alpha1.CustomerLicensePlanStatus, amount v1alpha1.Amount) error {
+	if amount == "" {
+		return nil
+	}
+	charge, err := ParseAmount(amount)
+	if err != nil {
+		return fmt.Errorf("charge: %w", err)
+	}
+	if st.Billing == nil {
+		st.Billing = &v1alpha1.BillingStatus{}
+	}
+	total := Money(0)
+	if st.Billing.TotalBilled != "" {
+		if total, err = ParseAmount(st.Billing.TotalBilled); err != nil {
+			return fmt.Errorf("totalBilled: %w", err)
+		}
+	}
+	st.Billing.TotalBilled = (total + charge).Amount()
+	return nil
+}

@@ -1,0 +1,48 @@
+package licensing
+
+import (
+	"github.com/partnerops/license-operator/api/v1alpha1"
+)
+
+// RenewalActionFor is what happens at a plan's renewal date: nothing for plans without a term
+// (OneTime) or not in force; expiry when the policy says so or the product is retired; renewal
+// otherwise.
+func RenewalActionFor(policy v1alpha1.RenewalPolicy, st v1alpha1.CustomerLicensePlanStatus, product *v1alpha1.LicenseProductSpec) v1alpha1.RenewalAction {
+	switch {
+	case !HasPlanInForce(st) || st.Term == nil:
+		return v1alpha1.RenewalActionNone
+	case policy == v1alpha1.ExpireAtTermEnd, product != nil && availability(product) == v1alpha1.Retired:
+		return v1alpha1.RenewalActionExpire
+	}
+	return v1alpha1.RenewalActionRenew
+}
+
+// BillingSummary fills the plan's billing status from what is in force: the recurring charge of
+// one period, the last day billed, and the date and amount of the next invoice (the next term,
+// with any pending change applied, at the price in force; a renewal re-reads the catalog price).
+// totalBilled is kept as ApplyOrder left it.
+func BillingSummary(st v1alpha1.CustomerLicensePlanStatus, action v1alpha1.RenewalAction) *v1alpha1.BillingStatus {
+	if !HasPlanInForce(st) {
+		return st.Billing
+	}
+	b := &v1alpha1.BillingStatus{}
+	if st.Billing != nil {
+		b.TotalBilled = st.Billing.TotalBilled
+	}
+	price, err := ParseAmount(st.PricePerLicense)
+	if err != nil {
+		return b
+	}
+	b.RecurringCharge = TermCharge(st.Licenses, price).Amount()
+	if st.Term == nil {
+		return b
+	}
+	if end, err := ParseDate(st.Term.End); err == nil {
+		b.BilledThrough = FormatDate(end.AddDate(0, 0, -1))
+	}
+	if action == v1alpha1.RenewalActionRenew {
+		b.NextInvoiceDate = st.Term.End
+		b.NextInvoiceAmount = TermCharge(Scheduled(st).Quantity, price).Amount()
+	}
+	return b
+}

@@ -1,0 +1,110 @@
+package licensing
+
+import (
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/partnerops/license-operator/api/v1alpha1"
+)
+
+// Readiness is what the Ready condition of a plan is computed from.
+type Readiness struct {
+	// Plan is the plan's name; Status is its status with the orders applied.
+	Plan   string
+	Status v1alpha1.CustomerLicensePlanStatus
+	// Needed is the order the spec still needs, when it needs one.
+	Needed *ChangeRequest
+	// InFlight is the plan's order that is placed and not yet applied, if any.
+	InFlight *v1alpha1.LicenseOrder
+	// Rejected is the last rejected order for the spec, when the needed change was refused.
+	Rejected *v1alpha1.LicenseOrder
+	// Refusal is why the needed change is not ordered again, when it was refused.
+	Refusal Verdict
+	// NoProfile is true when no BillingProfile exists.
+	NoProfile bool
+}
+
+// ReadyCondition computes a plan's Ready condition.
+func ReadyCondition(r Readiness) metav1.Condition {
+	c := metav1.Condition{Type: v1alpha1.PlanReady, Status: metav1.ConditionFalse}
+	switch {
+	case r.InFlight != nil && r.InFlight.Status.State == v1alpha1.OrderAwaitingApproval:
+		c.Reason = v1alpha1.ReasonAwaitingApproval
+		c.Message = fmt.Sprintf("order %s (%s) waits for a person's approval: kubectl describe lo %s", r.InFlight.Name, describeOrder(r.InFlight.Spec), r.InFlight.Name)
+	case r.InFlight != nil:
+		c.Reason = v1alpha1.ReasonOrderPending
+		c.Message = fmt.Sprintf("order %s (%s) is being processed", r.InFlight.Name, describeOrder(r.InFlight.Spec))
+	case r.Needed != nil && !r.Refusal.Passed():
+		c.Reason = v1alpha1.ReasonOrderRejected
+		name := "the order"
+		if r.Rejected != nil {
+			name = "order " + r.Rejected.Name
+		}
+		c.Message = fmt.Sprintf("%s (%s) was rejected, %s: %s. %s", name, describeRequest(*r.Needed), r.Refusal.Reason, r.Refusal.Message, inForce(r.Status))
+	case r.Needed != nil:
+		c.Reason = v1alpha1.ReasonOrderPending
+		c.Message = fmt.Sprintf("an order (%s) is about to be placed", describeRequest(*r.Needed))
+	default:
+		c.Status, c.Reason = metav1.ConditionTrue, v1alpha1.ReasonInForce
+		c.Message = inForce(r.Status)
+		if pc := r.Status.PendingChange; pc != nil {
+			c.Message += fmt.Sprintf(" A change takes effect on %s.", pc.EffectiveDate)
+		}
+	}
+	if r.NoProfile {
+		c.Message += " No BillingProfile named default exists: the operator bills in EUR, checks no cost center and approves orders automatically."
+	}
+	return c
+}
+
+func inForce(st v1alpha1.CustomerLicensePlanStatus) string {
+	if !HasPlanInForce(st) {
+		return "No licenses are in force yet."
+	}
+	s := fmt.Sprintf("%d license%s of %s (%s) in force", st.Licenses, plural(int64(st.Licenses)), st.Product, st.PaymentPlan)
+	if st.RenewalDate != "" {
+		s += " until " + string(st.RenewalDate)
+	}
+	return s + "."
+}
+
+func describeOrder(o v1alpha1.LicenseOrderSpec) string {
+	return describeRequest(ChangeRequest{Change: o.Change, Product: o.Product, PaymentPlan: o.PaymentPlan, Quantity: o.Quantity})
+}
+
+func describeRequest(r ChangeRequest) string {
+	return fmt.Sprintf("%s: %d x %s, %s", r.Change, r.Quantity, r.Product, r.PaymentPlan)
+}
+
+// UsageCoveredCondition computes a plan's UsageCovered condition.
+func UsageCoveredCondition(licenses, assigned int32) metav1.Condition {
+	if assigned <= licenses {
+		return metav1.Condition{Type: v1alpha1.PlanUsageCovered, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonCovered,
+			Message: fmt.Sprintf("%d of %d licenses in force are assigned", assigned, licenses)}
+	}
+	return metav1.Condition{Type: v1alpha1.PlanUsageCovered, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonOverAssigned,
+		Message: fmt.Sprintf("%d licenses are assigned but only %d are in force: raise spec.quantity to at least %d or remove %d LicenseAssignment%s",
+			assigned, licenses, assigned, assigned-licenses, plural(int64(assigned-licenses)))}
+}
+
+// AssignedCondition computes the Assigned condition of the assignment at position index (0 for the
+// oldest) among a plan's assignments. planFound and licenses describe the plan.
+func AssignedCondition(planName string, planFound bool, licenses int32, index int) metav1.Condition {
+	c := metav1.Condition{Type: v1alpha1.AssignmentAssigned, Status: metav1.ConditionFalse}
+	switch {
+	case !planFound:
+		c.Reason = v1alpha1.ReasonPlanNotFound
+		c.Message = fmt.Sprintf("no CustomerLicensePlan named %q exists in this namespace: create it or fix spec.plan", planName)
+	case licenses <= 0:
+		c.Reason = v1alpha1.ReasonPlanNotActive
+		c.Message = fmt.Sprintf("plan %q has no licenses in force (kubectl describe clp %s)", planName, planName)
+	case int32(index) >= licenses:
+		c.Reason = v1alpha1.ReasonOverLicensed
+		c.Message = fmt.Sprintf("all %d licenses of plan %q are taken by older assignments: raise the plan's quantity or remove an assignment", licenses, planName)
+	default:
+		c.Status, c.Reason = metav1.ConditionTrue, v1alpha1.ReasonLicensed
+		c.Message = fmt.Sprintf("license %d of %d of plan %q", index+1, licenses, planName)
+	}
+	return c
+}

@@ -1,0 +1,114 @@
+package licensing
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/partnerops/license-operator/api/v1alpha1"
+)
+
+// PricingInput is what pricing an order looks at.
+type PricingInput struct {
+	// Order is the order to price.
+	Order v1alpha1.LicenseOrderSpec
+	// Plan is the plan in force before the order.
+	Plan v1alpha1.CustomerLicensePlanStatus
+	// CatalogPrice is the catalog's price per license of the order's product and payment plan.
+	CatalogPrice v1alpha1.Amount
+	// Currency is the currency of the charge.
+	Currency string
+	// StartDate is the plan's billing start date, used by New orders.
+	StartDate time.Time
+}
+
+// Pricing is what an order costs and the price per license it locks on the plan.
+type Pricing struct {
+	PricePerLicense Money
+	Charge          Money
+	Description     string
+}
+
+// PriceOrder computes an order's charge: a term charge for a new plan, a prorated charge for an
+// increase or an upgrade that takes effect at once, and nothing for changes that wait for the next
+// term (no refund is ever made).
+func PriceOrder(in PricingInput) (Pricing, error) {
+	o, st, cur := in.Order, in.Plan, in.Currency
+	switch o.Change {
+	case v1alpha1.ChangeExpiry, v1alpha1.ChangeCancellation:
+		return Pricing{Description: "No charge, and no refund."}, nil
+	}
+	if IsDeferred(st, o) {
+		price, _ := ParseAmount(st.PricePerLicense)
+		return Pricing{PricePerLicense: price, Description: fmt.Sprintf(
+			"No charge now: the change takes effect on %s, at the start of the next term, and is billed from then on. No refund.", o.EffectiveDate)}, nil
+	}
+	switch o.Change {
+	case v1alpha1.ChangeNew:
+		price, err := ParseAmount(in.CatalogPrice)
+		if err != nil {
+			return Pricing{}, fmt.Errorf("catalog price of product %q for %s: %w", o.Product, o.PaymentPlan, err)
+		}
+		charge := TermCharge(o.Quantity, price)
+		return Pricing{PricePerLicense: price, Charge: charge, Description: fmt.Sprintf("New plan: %s %s.",
+			TermChargeDescription(o.Quantity, price, cur), periodOf(in.StartDate, o.PaymentPlan))}, nil
+	case v1alpha1.ChangeIncreaseQuantity, v1alpha1.ChangeDecreaseQuantity:
+		price, err := ParseAmount(st.PricePerLicense)
+		if err != nil {
+			return Pricing{}, fmt.Errorf("price in force %q: %w", st.PricePerLicense, err)
+		}
+		added := max(o.Quantity-st.Licenses, 0)
+		p := prorate(st, o, added, price, cur)
+		p.PricePerLicense = price
+		p.Description = fmt.Sprintf("%s from %d to %d licenses: %s", o.Change, st.Licenses, o.Quantity, p.Description)
+		return p, nil
+	case v1alpha1.ChangeProduct:
+		newPrice, err := ParseAmount(in.CatalogPrice)
+		if err != nil {
+			return Pricing{}, fmt.Errorf("catalog price of product %q for %s: %w", o.Product, o.PaymentPlan, err)
+		}
+		oldPrice, _ := ParseAmount(st.PricePerLicense)
+		diff := max(newPrice-oldPrice, 0)
+		p := prorate(st, o, st.Licenses, diff, cur)
+		p.PricePerLicense = newPrice
+		p.Description = fmt.Sprintf("Change from %s (%s %s per license) to %s (%s %s): price difference %s %s per license; %s",
+			st.Product, oldPrice, cur, o.Product, newPrice, cur, diff, cur, p.Description)
+		return p, nil
+	case v1alpha1.ChangePaymentPlan:
+		price, err := ParseAmount(in.CatalogPrice)
+		if err != nil {
+			return Pricing{}, fmt.Errorf("catalog price of product %q for %s: %w", o.Product, o.PaymentPlan, err)
+		}
+		charge := TermCharge(o.Quantity, price)
+		return Pricing{PricePerLicense: price, Charge: charge, Description: fmt.Sprintf("Payment plan %s: %s.",
+			o.PaymentPlan, TermChargeDescription(o.Quantity, price, cur))}, nil
+	}
+	return Pricing{}, fmt.Errorf("orders of change %q are not priced here", o.Change)
+}
+
+// prorate charges licenses x price for the rest of the current term from the order's effective
+// date; a plan without a term (OneTime) is charged in full.
+func prorate(st v1alpha1.CustomerLicensePlanStatus, o v1alpha1.LicenseOrderSpec, licenses int32, price Money, cur string) Pricing {
+	if st.Term == nil {
+		charge := TermCharge(licenses, price)
+		return Pricing{Charge: charge, Description: TermChargeDescription(licenses, price, cur) + " (one-time, not prorated)."}
+	}
+	start, _ := ParseDate(st.Term.Start)
+	end, _ := ParseDate(st.Term.End)
+	eff, _ := ParseDate(o.EffectiveDate)
+	if eff.Before(start) {
+		eff = start
+	}
+	term := Term{Start: start, End: end}
+	remaining := DaysBetween(eff, end)
+	charge := ProratedCharge(licenses, price, remaining, term.Days())
+	return Pricing{Charge: charge, Description: fmt.Sprintf("%s, the %d of %d days left from %s to the term end %s.",
+		ProrationDescription(licenses, price, remaining, term.Days(), cur), max(remaining, 0), term.Days(), FormatDate(eff), st.Term.End)}
+}
+
+func periodOf(start time.Time, pp v1alpha1.PaymentPlan) string {
+	if !Renews(pp) {
+		return "once (one-time payment plan)"
+	}
+	t := FirstTerm(Day(start), pp)
+	return fmt.Sprintf("for the first term, %s to %s", FormatDate(t.Start), FormatDate(t.End))
+}
