@@ -62,13 +62,18 @@ type RenewalSpec struct {
 	// +kubebuilder:default=AutoRenew
 	Policy RenewalPolicy `json:"policy,omitempty"`
 
-	// renewBefore is how long before the term ends the renewal order is placed (default 168h).
+	// renewBefore is how long before the term ends the renewal order is placed (default 168h),
+	// as a Go duration such as 168h or 72h30m. It must be shorter than the shortest term of the
+	// payment plan: 672h (28 days) for Monthly, 8760h (365 days) for prepaid plans.
 	// +optional
 	// +kubebuilder:default="168h"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
 	RenewBefore *metav1.Duration `json:"renewBefore,omitempty"`
 }
 
 // CustomerLicensePlanSpec is the desired license plan of a customer.
+// +kubebuilder:validation:XValidation:rule="!has(self.renewal) || !has(self.renewal.renewBefore) || self.paymentPlan == 'OneTime' || duration(self.renewal.renewBefore) < duration(self.paymentPlan == 'Monthly' ? '672h' : '8760h')",message="renewal.renewBefore must be shorter than the shortest term of the payment plan: 672h (28 days) for Monthly, 8760h (365 days) for prepaid plans"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.startDate) || (has(self.startDate) && self.startDate == oldSelf.startDate)",message="startDate is immutable once set"
 type CustomerLicensePlanSpec struct {
 	// customer is the customer account this plan belongs to.
