@@ -52,6 +52,9 @@ const (
 	ReasonCovered = "Covered"
 	// ReasonOverAssigned: more licenses are assigned than are in force.
 	ReasonOverAssigned = "OverAssigned"
+
+	// CancellationFinalizer holds a deleted plan until its Cancellation order is recorded.
+	CancellationFinalizer = "licensing.partnerops.io/cancellation"
 )
 
 // RenewalSpec says how a plan renews.
@@ -222,6 +225,11 @@ type CustomerLicensePlanStatus struct {
 	// renewalAction is what happens at renewalDate: Renew, Expire or None (OneTime plans).
 	// +optional
 	RenewalAction RenewalAction `json:"renewalAction,omitempty"`
+
+	// expiredOn is the day the plan expired (its term ended without renewal); no licenses are in
+	// force from then on. Changing the spec orders a new plan.
+	// +optional
+	ExpiredOn Date `json:"expiredOn,omitempty"`
 
 	// revision is the revision of the last order applied to the plan (0: none yet).
 	// +optional

@@ -5,7 +5,9 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
@@ -61,14 +63,25 @@ func (r *OrderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	if err := r.decide(ctx, order, plan, now); err != nil {
 		return ctrl.Result{}, err
 	}
+	var result ctrl.Result
+	if due := licensing.DueAt(order.Spec); !isTerminal(order) && now.Before(&metav1.Time{Time: due}) {
+		// A term order is validated when it is placed, so that a problem shows before the term
+		// ends, and fulfilled (charged) when the term ends.
+		result.RequeueAfter = due.Sub(now.Time)
+	}
+	if equality.Semantic.DeepEqual(before.Status, order.Status) {
+		return result, nil
+	}
 	if err := r.Status().Patch(ctx, order, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}), client.FieldOwner(FieldOwner)); err != nil {
 		if apierrors.IsConflict(err) {
 			return ctrl.Result{RequeueAfter: time.Second}, nil
 		}
-		return ctrl.Result{}, err
+		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	r.record(order, plan)
-	return ctrl.Result{}, nil
+	if before.Status.State != order.Status.State {
+		r.record(order, plan)
+	}
+	return result, nil
 }
 
 func isTerminal(o *v1alpha1.LicenseOrder) bool {
@@ -113,8 +126,16 @@ func (r *OrderReconciler) decide(ctx context.Context, order *v1alpha1.LicenseOrd
 	}
 	setCondition(&order.Status.Conditions, metav1.Condition{Type: v1alpha1.OrderValid, Status: metav1.ConditionTrue,
 		Reason: v1alpha1.ReasonValid, Message: "every business rule passed"}, order.Generation, now)
-	setCondition(&order.Status.Conditions, metav1.Condition{Type: v1alpha1.OrderApproved, Status: metav1.ConditionTrue,
-		Reason: v1alpha1.ReasonAutomatic, Message: "approved automatically by the billing profile's approval policy"}, order.Generation, now)
+	if meta.FindStatusCondition(order.Status.Conditions, v1alpha1.OrderApproved) == nil {
+		setCondition(&order.Status.Conditions, metav1.Condition{Type: v1alpha1.OrderApproved, Status: metav1.ConditionTrue,
+			Reason: v1alpha1.ReasonAutomatic, Message: "approved automatically by the billing profile's approval policy"}, order.Generation, now)
+	}
+	if order.Status.State == "" {
+		order.Status.State = v1alpha1.OrderPending
+	}
+	if now.Time.Before(licensing.DueAt(order.Spec)) {
+		return nil
+	}
 
 	var catalogPrice v1alpha1.Amount
 	if product != nil {

@@ -15,6 +15,7 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
@@ -40,63 +41,76 @@ type PlanReconciler struct {
 // +kubebuilder:rbac:groups=licensing.partnerops.io,resources=licenseproducts;billingprofiles,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile brings one plan's status up to date and places the order its spec needs.
+// Reconcile brings one plan's status up to date and places the order it needs next.
 func (r *PlanReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	plan := &v1alpha1.CustomerLicensePlan{}
 	if err := r.Get(ctx, req.NamespacedName, plan); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if !plan.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, nil
-	}
-	before := plan.DeepCopy()
-
 	orders, err := listOrders(ctx, r, plan.Namespace, plan.Name)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	if !plan.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.cancel(ctx, plan, orders)
+	}
+	if err := r.patchFinalizer(ctx, plan, controllerutil.AddFinalizer); err != nil {
+		return ctrl.Result{}, err
+	}
+	before := plan.DeepCopy()
 	r.applyFulfilled(plan, orders)
 
-	readiness, err := r.placeNeededOrder(ctx, plan, orders)
+	d, err := r.decide(ctx, plan, orders)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	assignments, err := listAssignments(ctx, r, plan.Namespace, plan.Name)
-	if err != nil {
+	if err := r.writeStatus(ctx, plan, before, d.readiness); err != nil {
 		return ctrl.Result{}, err
 	}
-	inForce, err := getProduct(ctx, r, plan.Status.Product)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	r.setStatus(plan, readiness, int32(len(assignments)), productSpec(inForce))
-
-	if equality.Semantic.DeepEqual(before.Status, plan.Status) {
+	if d.nextAt.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	// The optimistic lock makes the status write fail if another writer (a second replica, or
-	// this one with a stale cache) changed the plan since it was read: an order is then never
-	// applied twice, because the revision it raises is part of the same write.
-	if err := r.Status().Patch(ctx, plan, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}), client.FieldOwner(FieldOwner)); err != nil {
-		if apierrors.IsConflict(err) {
-			return ctrl.Result{RequeueAfter: time.Second}, nil
-		}
-		return ctrl.Result{}, err
+	return ctrl.Result{RequeueAfter: max(d.nextAt.Sub(r.Clock.Now()), time.Second)}, nil
+}
+
+// patchFinalizer adds or removes the cancellation finalizer with a patch of the finalizers alone:
+// an update would send back the whole spec, re-encoded, and could change what the user wrote.
+func (r *PlanReconciler) patchFinalizer(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, change func(client.Object, string) bool) error {
+	before := plan.DeepCopy()
+	if !change(plan, v1alpha1.CancellationFinalizer) {
+		return nil
 	}
-	return ctrl.Result{}, nil
+	return client.IgnoreNotFound(r.Patch(ctx, plan, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}), client.FieldOwner(FieldOwner)))
+}
+
+// writeStatus sets the plan's usage, billing and conditions, and writes the status if it changed.
+func (r *PlanReconciler) writeStatus(ctx context.Context, plan, before *v1alpha1.CustomerLicensePlan, readiness licensing.Readiness) error {
+	assignments, err := listAssignments(ctx, r, plan.Namespace, plan.Name)
+	if err != nil {
+		return err
+	}
+	r.setStatus(plan, readiness, int32(len(assignments)))
+	if equality.Semantic.DeepEqual(before.Status, plan.Status) {
+		return nil
+	}
+	// The optimistic lock makes the write fail if another writer (a second replica, or this one
+	// with a stale cache) changed the plan since it was read: an order is then never applied
+	// twice, because the revision it raises is part of the same write.
+	err = r.Status().Patch(ctx, plan, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}), client.FieldOwner(FieldOwner))
+	if apierrors.IsConflict(err) {
+		return fmt.Errorf("plan %s changed while it was reconciled, retrying: %w", plan.Name, err)
+	}
+	return client.IgnoreNotFound(err)
 }
 
 // applyFulfilled applies, in revision order, the fulfilled orders the plan's status does not hold yet.
 func (r *PlanReconciler) applyFulfilled(plan *v1alpha1.CustomerLicensePlan, orders []v1alpha1.LicenseOrder) {
-	start, err := licensing.StartDate(plan.Spec.StartDate, plan.CreationTimestamp.Time)
-	if plan.Status.StartDate != "" {
-		start, err = licensing.ParseDate(plan.Status.StartDate)
-	}
 	for i := range orders {
 		o := &orders[i]
 		if o.Spec.Revision <= plan.Status.Revision || o.Status.State != v1alpha1.OrderFulfilled {
 			continue
 		}
+		start, err := r.startDate(plan, o)
 		if err != nil {
 			r.Recorder.Eventf(plan, o, corev1.EventTypeWarning, "InvalidStartDate", "ApplyOrder", "spec.startDate: %v", err)
 			return
@@ -112,54 +126,132 @@ func (r *PlanReconciler) applyFulfilled(plan *v1alpha1.CustomerLicensePlan, orde
 	}
 }
 
-// placeNeededOrder places the order the plan's spec needs next, unless an order is in flight or
-// the same change was rejected and nothing it depends on has changed since. It returns what the
-// Ready condition is computed from.
-func (r *PlanReconciler) placeNeededOrder(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, orders []v1alpha1.LicenseOrder) (licensing.Readiness, error) {
+// startDate is the billing start date a New order gives the plan: spec.startDate or the day the
+// plan was created; a plan ordered again after it expired starts on that order's effective date.
+func (r *PlanReconciler) startDate(plan *v1alpha1.CustomerLicensePlan, o *v1alpha1.LicenseOrder) (time.Time, error) {
+	switch {
+	case plan.Status.ExpiredOn != "":
+		return licensing.ParseDate(o.Spec.EffectiveDate)
+	case plan.Status.StartDate != "":
+		return licensing.ParseDate(plan.Status.StartDate)
+	}
+	return licensing.StartDate(plan.Spec.StartDate, plan.CreationTimestamp.Time)
+}
+
+// decision is what the plan reconciler decided: what the Ready condition is computed from, and
+// when the plan's next term order falls due.
+type decision struct {
+	readiness licensing.Readiness
+	nextAt    time.Time
+}
+
+// decide places the order the plan needs next: its term's Renewal or Expiry when due, or the
+// change its spec asks for. One order is in flight at a time. A change that was refused is not
+// ordered again until the refusal no longer holds (usage dropped, a required plan appeared, the
+// catalog or profile changed), so a refusal never turns into a loop.
+func (r *PlanReconciler) decide(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, orders []v1alpha1.LicenseOrder) (decision, error) {
 	profile, err := getProfile(ctx, r)
 	if err != nil {
-		return licensing.Readiness{}, err
+		return decision{}, err
 	}
-	readiness := licensing.Readiness{Plan: plan.Name, NoProfile: profile == nil}
-	var latest *v1alpha1.LicenseOrder
-	if n := len(orders); n > 0 {
-		latest = &orders[n-1]
+	inForce, err := getProduct(ctx, r, plan.Status.Product)
+	if err != nil {
+		return decision{}, err
 	}
-	if latest != nil && latest.Spec.Revision > plan.Status.Revision && latest.Status.State != v1alpha1.OrderRejected {
-		readiness.InFlight = latest
-		return readiness, nil
-	}
+	d := decision{readiness: licensing.Readiness{NoProfile: profile == nil}}
+	latest := lastOf(orders)
+	now := r.Clock.Now()
 
+	needed, err := r.neededChange(ctx, plan, orders)
+	if err != nil {
+		return d, err
+	}
+	d.readiness.Needed = needed
+
+	// The renewal of the current term, when it was refused: the plan expires unless the refusal
+	// no longer holds.
+	if latest != nil && latest.Status.State == v1alpha1.OrderRejected && latest.Spec.Change == v1alpha1.ChangeRenewal &&
+		plan.Status.Term != nil && latest.Spec.EffectiveDate == plan.Status.Term.End {
+		if d.readiness.RenewalRefusal, err = r.revalidate(ctx, plan, latest.Spec); err != nil {
+			return d, err
+		}
+	}
+	plan.Status.RenewalAction = licensing.RenewalActionFor(plan.Spec.Renewal.Policy, plan.Status, productSpec(inForce), !d.readiness.RenewalRefusal.Passed())
+	termReq, termDue, nextAt := licensing.TermOrder(licensing.TermInput{
+		Status: plan.Status, Action: plan.Status.RenewalAction, RenewBefore: renewBefore(plan), Now: now,
+	})
+	d.nextAt = nextAt
+
+	if latest != nil && latest.Spec.Revision > plan.Status.Revision && latest.Status.State != v1alpha1.OrderRejected {
+		d.readiness.InFlight = latest
+		return d, nil
+	}
+	var place *licensing.ChangeRequest
+	switch {
+	case termDue && (needed == nil || licensing.TermEnded(plan.Status, now)):
+		place = &termReq
+	case needed != nil:
+		if latest != nil && latest.Status.State == v1alpha1.OrderRejected && latest.Spec.PlanGeneration == plan.Generation && needed.Same(latest.Spec) {
+			d.readiness.Rejected = latest
+			if d.readiness.Refusal, err = r.revalidate(ctx, plan, latest.Spec); err != nil || !d.readiness.Refusal.Passed() {
+				return d, err
+			}
+			d.readiness.Rejected = nil
+		}
+		place = needed
+	default:
+		return d, nil
+	}
+	order, err := r.createOrder(ctx, plan, r.orderSpec(plan, *place, nextRevision(plan, latest), profile))
+	if err != nil {
+		return d, err
+	}
+	d.readiness.InFlight = order
+	return d, nil
+}
+
+// neededChange is the change the plan's spec asks for, nil when it is in force. An expired plan
+// needs nothing until its spec changes after the expiry.
+func (r *PlanReconciler) neededChange(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, orders []v1alpha1.LicenseOrder) (*licensing.ChangeRequest, error) {
+	if plan.Status.ExpiredOn != "" {
+		for _, o := range orders {
+			if o.Name == plan.Status.LastOrder && o.Spec.PlanGeneration >= plan.Generation {
+				return nil, nil
+			}
+		}
+	}
 	upgrade, err := r.isUpgrade(ctx, plan)
 	if err != nil {
-		return readiness, err
+		return nil, err
 	}
 	needed, ok := licensing.NeededChange(plan.Spec, plan.Status, r.Clock.Now(), upgrade)
 	if !ok {
-		return readiness, nil
+		return nil, nil
 	}
-	readiness.Needed = &needed
-	spec := r.orderSpec(plan, needed, nextRevision(plan, latest), profile)
+	return &needed, nil
+}
 
-	if latest != nil && latest.Status.State == v1alpha1.OrderRejected && latest.Spec.PlanGeneration == plan.Generation && needed.Same(latest.Spec) {
-		// The same change was refused already: order it again only once the refusal no longer
-		// holds (usage dropped, a required plan appeared, the catalog or profile changed).
-		input, _, _, err := orderInput(ctx, r, plan, spec)
-		if err != nil {
-			return readiness, err
-		}
-		readiness.Rejected = latest
-		if readiness.Refusal = licensing.ValidateOrder(input); !readiness.Refusal.Passed() {
-			return readiness, nil
-		}
-	}
-
-	order, err := r.createOrder(ctx, plan, spec)
+// revalidate runs the business rules on a refused order's change again, with what holds now.
+func (r *PlanReconciler) revalidate(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, o v1alpha1.LicenseOrderSpec) (licensing.Verdict, error) {
+	input, _, _, err := orderInput(ctx, r, plan, o)
 	if err != nil {
-		return readiness, err
+		return licensing.Verdict{}, err
 	}
-	readiness.Rejected, readiness.Refusal, readiness.InFlight = nil, licensing.Verdict{}, order
-	return readiness, nil
+	return licensing.ValidateOrder(input), nil
+}
+
+func renewBefore(plan *v1alpha1.CustomerLicensePlan) time.Duration {
+	if rb := plan.Spec.Renewal.RenewBefore; rb != nil {
+		return rb.Duration
+	}
+	return 7 * 24 * time.Hour
+}
+
+func lastOf(orders []v1alpha1.LicenseOrder) *v1alpha1.LicenseOrder {
+	if len(orders) == 0 {
+		return nil
+	}
+	return &orders[len(orders)-1]
 }
 
 func (r *PlanReconciler) isUpgrade(ctx context.Context, plan *v1alpha1.CustomerLicensePlan) (bool, error) {
@@ -199,9 +291,18 @@ func (r *PlanReconciler) orderSpec(plan *v1alpha1.CustomerLicensePlan, req licen
 		EffectiveDate:     licensing.FormatDate(req.EffectiveDate),
 		PurchaseReference: plan.Spec.PurchaseReference,
 		CostCenter:        licensing.EffectiveCostCenter(plan.Spec.CostCenter, profileSpec(profile)),
-		RequestedBy:       plan.Annotations[RequestedByAnnotation],
+		RequestedBy:       requestedBy(plan, req.Change),
 		PlanGeneration:    plan.Generation,
 	}
+}
+
+// requestedBy is who an order is placed for: System for the operator's own term orders, the
+// user who last changed the plan's spec otherwise.
+func requestedBy(plan *v1alpha1.CustomerLicensePlan, change v1alpha1.OrderChange) string {
+	if licensing.IsTermOrder(change) {
+		return v1alpha1.SystemUser
+	}
+	return plan.Annotations[RequestedByAnnotation]
 }
 
 // createOrder creates the order <plan>-<revision>. The name makes a repeated create harmless: if
@@ -241,11 +342,9 @@ func OrderName(plan string, revision int64) string {
 	return plan + "-" + strconv.FormatInt(revision, 10)
 }
 
-// setStatus sets the plan's usage, renewal action, billing summary, conditions and
-// observedGeneration. inForce is the catalog entry of the product in force.
-func (r *PlanReconciler) setStatus(plan *v1alpha1.CustomerLicensePlan, readiness licensing.Readiness, assigned int32, inForce *v1alpha1.LicenseProductSpec) {
+// setStatus sets the plan's usage, billing summary, conditions and observedGeneration.
+func (r *PlanReconciler) setStatus(plan *v1alpha1.CustomerLicensePlan, readiness licensing.Readiness, assigned int32) {
 	now := metav1.NewTime(r.Clock.Now())
-	plan.Status.RenewalAction = licensing.RenewalActionFor(plan.Spec.Renewal.Policy, plan.Status, inForce)
 	plan.Status.Billing = licensing.BillingSummary(plan.Status, plan.Status.RenewalAction)
 	if plan.Status.Usage.Assigned != assigned || plan.Status.Usage.ObservedAt == nil {
 		plan.Status.Usage = v1alpha1.Usage{Assigned: assigned, ObservedAt: &now}

@@ -29,6 +29,7 @@ func ApplyOrder(st v1alpha1.CustomerLicensePlanStatus, o *v1alpha1.LicenseOrder,
 		out.PricePerLicense = o.Status.PricePerLicense
 		out.StartDate = FormatDate(startDate)
 		out.PendingChange = nil
+		out.ExpiredOn = ""
 		setTerm(&out, termFrom(Day(startDate), startDate.Day(), spec.PaymentPlan))
 	case v1alpha1.ChangeIncreaseQuantity, v1alpha1.ChangeDecreaseQuantity:
 		if deferred {
@@ -59,8 +60,24 @@ func ApplyOrder(st v1alpha1.CustomerLicensePlanStatus, o *v1alpha1.LicenseOrder,
 				out.PendingChange.Product = ""
 			}
 		}
+	case v1alpha1.ChangeRenewal:
+		cur, ok := currentTerm(out)
+		if !ok {
+			return st, fmt.Errorf("order %s: a renewal needs a plan with a term", o.Name)
+		}
+		out.Product, out.SKU, out.Licenses, out.PaymentPlan = spec.Product, spec.SKU, spec.Quantity, spec.PaymentPlan
+		out.PricePerLicense = o.Status.PricePerLicense
+		out.PendingChange = nil
+		next := NextTerm(cur, anchorDay(out), spec.PaymentPlan)
+		setTerm(&out, &next)
+	case v1alpha1.ChangeExpiry, v1alpha1.ChangeCancellation:
+		out.Licenses = 0
+		out.PendingChange = nil
+		if spec.Change == v1alpha1.ChangeExpiry {
+			out.ExpiredOn = spec.EffectiveDate
+		}
 	default:
-		return st, fmt.Errorf("order %s: change %s is not applied by this version of the operator", o.Name, spec.Change)
+		return st, fmt.Errorf("order %s: change %q is unknown", o.Name, spec.Change)
 	}
 	out.PendingChange = prunePending(out)
 	out.Revision, out.LastOrder = spec.Revision, o.Name

@@ -5,13 +5,13 @@ import (
 )
 
 // RenewalActionFor is what happens at a plan's renewal date: nothing for plans without a term
-// (OneTime) or not in force; expiry when the policy says so or the product is retired; renewal
-// otherwise.
-func RenewalActionFor(policy v1alpha1.RenewalPolicy, st v1alpha1.CustomerLicensePlanStatus, product *v1alpha1.LicenseProductSpec) v1alpha1.RenewalAction {
+// (OneTime) or not in force; expiry when the policy says so, the product is retired, or the
+// renewal order for the term was refused; renewal otherwise.
+func RenewalActionFor(policy v1alpha1.RenewalPolicy, st v1alpha1.CustomerLicensePlanStatus, product *v1alpha1.LicenseProductSpec, renewalRefused bool) v1alpha1.RenewalAction {
 	switch {
 	case !HasPlanInForce(st) || st.Term == nil:
 		return v1alpha1.RenewalActionNone
-	case policy == v1alpha1.ExpireAtTermEnd, product != nil && availability(product) == v1alpha1.Retired:
+	case policy == v1alpha1.ExpireAtTermEnd, product != nil && availability(product) == v1alpha1.Retired, renewalRefused:
 		return v1alpha1.RenewalActionExpire
 	}
 	return v1alpha1.RenewalActionRenew

@@ -10,8 +10,7 @@ import (
 
 // Readiness is what the Ready condition of a plan is computed from.
 type Readiness struct {
-	// Plan is the plan's name; Status is its status with the orders applied.
-	Plan   string
+	// Status is the plan's status with its fulfilled orders applied.
 	Status v1alpha1.CustomerLicensePlanStatus
 	// Needed is the order the spec still needs, when it needs one.
 	Needed *ChangeRequest
@@ -21,6 +20,10 @@ type Readiness struct {
 	Rejected *v1alpha1.LicenseOrder
 	// Refusal is why the needed change is not ordered again, when it was refused.
 	Refusal Verdict
+	// RenewalRefusal is why the plan's renewal was refused, when it was.
+	RenewalRefusal Verdict
+	// Cancelling is true once the plan is deleted: its cancellation is being recorded.
+	Cancelling bool
 	// NoProfile is true when no BillingProfile exists.
 	NoProfile bool
 }
@@ -28,13 +31,23 @@ type Readiness struct {
 // ReadyCondition computes a plan's Ready condition.
 func ReadyCondition(r Readiness) metav1.Condition {
 	c := metav1.Condition{Type: v1alpha1.PlanReady, Status: metav1.ConditionFalse}
+	inFlight := r.InFlight
 	switch {
-	case r.InFlight != nil && r.InFlight.Status.State == v1alpha1.OrderAwaitingApproval:
+	case r.Cancelling:
+		c.Reason = v1alpha1.ReasonCancelled
+		c.Message = "the plan was deleted: its Cancellation order is being recorded; its orders stay as history (kubectl get lo -l " + v1alpha1.PlanLabel + ")"
+	case inFlight != nil && inFlight.Status.State == v1alpha1.OrderAwaitingApproval:
 		c.Reason = v1alpha1.ReasonAwaitingApproval
-		c.Message = fmt.Sprintf("order %s (%s) waits for a person's approval: kubectl describe lo %s", r.InFlight.Name, describeOrder(r.InFlight.Spec), r.InFlight.Name)
-	case r.InFlight != nil:
+		c.Message = fmt.Sprintf("order %s (%s) waits for a person's approval: kubectl describe lo %s", inFlight.Name, describeOrder(inFlight.Spec), inFlight.Name)
+	case inFlight != nil && IsTermOrder(inFlight.Spec.Change) && r.Needed == nil && HasPlanInForce(r.Status):
+		c.Status, c.Reason = metav1.ConditionTrue, v1alpha1.ReasonInForce
+		c.Message = fmt.Sprintf("%s Order %s (%s) takes effect on %s.", inForce(r.Status), inFlight.Name, inFlight.Spec.Change, inFlight.Spec.EffectiveDate)
+	case inFlight != nil && IsTermOrder(inFlight.Spec.Change) && r.Needed != nil:
 		c.Reason = v1alpha1.ReasonOrderPending
-		c.Message = fmt.Sprintf("order %s (%s) is being processed", r.InFlight.Name, describeOrder(r.InFlight.Spec))
+		c.Message = fmt.Sprintf("the change (%s) will be ordered once order %s (%s) takes effect on %s", describeRequest(*r.Needed), inFlight.Name, inFlight.Spec.Change, inFlight.Spec.EffectiveDate)
+	case inFlight != nil:
+		c.Reason = v1alpha1.ReasonOrderPending
+		c.Message = fmt.Sprintf("order %s (%s) is being processed", inFlight.Name, describeOrder(inFlight.Spec))
 	case r.Needed != nil && !r.Refusal.Passed():
 		c.Reason = v1alpha1.ReasonOrderRejected
 		name := "the order"
@@ -45,11 +58,18 @@ func ReadyCondition(r Readiness) metav1.Condition {
 	case r.Needed != nil:
 		c.Reason = v1alpha1.ReasonOrderPending
 		c.Message = fmt.Sprintf("an order (%s) is about to be placed", describeRequest(*r.Needed))
+	case r.Status.ExpiredOn != "":
+		c.Reason = v1alpha1.ReasonExpired
+		c.Message = fmt.Sprintf("the plan expired on %s: no licenses are in force. Change the spec to order a new plan.", r.Status.ExpiredOn)
 	default:
 		c.Status, c.Reason = metav1.ConditionTrue, v1alpha1.ReasonInForce
 		c.Message = inForce(r.Status)
 		if pc := r.Status.PendingChange; pc != nil {
 			c.Message += fmt.Sprintf(" A change takes effect on %s.", pc.EffectiveDate)
+		}
+		if !r.RenewalRefusal.Passed() {
+			c.Message += fmt.Sprintf(" The renewal was refused, %s: %s. The plan expires on %s unless that is resolved.",
+				r.RenewalRefusal.Reason, r.RenewalRefusal.Message, r.Status.RenewalDate)
 		}
 	}
 	if r.NoProfile {
@@ -63,8 +83,12 @@ func inForce(st v1alpha1.CustomerLicensePlanStatus) string {
 		return "No licenses are in force yet."
 	}
 	s := fmt.Sprintf("%d license%s of %s (%s) in force", st.Licenses, plural(int64(st.Licenses)), st.Product, st.PaymentPlan)
-	if st.RenewalDate != "" {
-		s += " until " + string(st.RenewalDate)
+	switch {
+	case st.RenewalDate == "":
+	case st.RenewalAction == v1alpha1.RenewalActionExpire:
+		s += ", expiring on " + string(st.RenewalDate)
+	default:
+		s += ", renewing on " + string(st.RenewalDate)
 	}
 	return s + "."
 }

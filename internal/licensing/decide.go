@@ -101,9 +101,9 @@ func NeededChange(spec v1alpha1.CustomerLicensePlanSpec, st v1alpha1.CustomerLic
 	return req, true
 }
 
-// HasPlanInForce reports whether an order has put the plan in force.
+// HasPlanInForce reports whether an order has put the plan in force and it has not expired.
 func HasPlanInForce(st v1alpha1.CustomerLicensePlanStatus) bool {
-	return st.Revision > 0 && st.Product != ""
+	return st.Revision > 0 && st.Product != "" && st.ExpiredOn == ""
 }
 
 func currentTermEnd(st v1alpha1.CustomerLicensePlanStatus) (time.Time, bool) {

@@ -73,6 +73,19 @@ func PriceOrder(in PricingInput) (Pricing, error) {
 		p.Description = fmt.Sprintf("Change from %s (%s %s per license) to %s (%s %s): price difference %s %s per license; %s",
 			st.Product, oldPrice, cur, o.Product, newPrice, cur, diff, cur, p.Description)
 		return p, nil
+	case v1alpha1.ChangeRenewal:
+		price, err := ParseAmount(in.CatalogPrice)
+		if err != nil {
+			return Pricing{}, fmt.Errorf("catalog price of product %q for %s: %w", o.Product, o.PaymentPlan, err)
+		}
+		term, ok := currentTerm(st)
+		if !ok {
+			return Pricing{}, fmt.Errorf("a renewal needs a plan with a term")
+		}
+		next := NextTerm(term, anchorDay(st), o.PaymentPlan)
+		return Pricing{PricePerLicense: price, Charge: TermCharge(o.Quantity, price), Description: fmt.Sprintf(
+			"Renewal: %s for the term %s to %s (catalog price of %s, %s).", TermChargeDescription(o.Quantity, price, in.Currency),
+			FormatDate(next.Start), FormatDate(next.End), o.Product, o.PaymentPlan)}, nil
 	case v1alpha1.ChangePaymentPlan:
 		price, err := ParseAmount(in.CatalogPrice)
 		if err != nil {
@@ -92,14 +105,12 @@ func prorate(st v1alpha1.CustomerLicensePlanStatus, o v1alpha1.LicenseOrderSpec,
 		charge := TermCharge(licenses, price)
 		return Pricing{Charge: charge, Description: TermChargeDescription(licenses, price, cur) + " (one-time, not prorated)."}
 	}
-	start, _ := ParseDate(st.Term.Start)
-	end, _ := ParseDate(st.Term.End)
+	term, _ := currentTerm(st)
 	eff, _ := ParseDate(o.EffectiveDate)
-	if eff.Before(start) {
-		eff = start
+	if eff.Before(term.Start) {
+		eff = term.Start
 	}
-	term := Term{Start: start, End: end}
-	remaining := DaysBetween(eff, end)
+	remaining := DaysBetween(eff, term.End)
 	charge := ProratedCharge(licenses, price, remaining, term.Days())
 	return Pricing{Charge: charge, Description: fmt.Sprintf("%s, the %d of %d days left from %s to the term end %s.",
 		ProrationDescription(licenses, price, remaining, term.Days(), cur), max(remaining, 0), term.Days(), FormatDate(eff), st.Term.End)}
