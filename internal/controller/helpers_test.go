@@ -65,10 +65,11 @@ func getOrder(ns, name string) func(Gomega) *v1alpha1.LicenseOrder {
 	}
 }
 
+// ordersOf lists a plan's orders in revision order.
 func ordersOf(ns, planName string) []v1alpha1.LicenseOrder {
-	list := &v1alpha1.LicenseOrderList{}
-	Expect(k8sClient.List(ctx, list, client.InNamespace(ns), client.MatchingLabels{v1alpha1.PlanLabel: planName})).To(Succeed())
-	return list.Items
+	orders, err := listOrders(ctx, k8sClient, ns, planName)
+	Expect(err).NotTo(HaveOccurred())
+	return orders
 }
 
 // readyReason is the reason of a plan's Ready condition for its current generation.
@@ -100,4 +101,8 @@ func updatePlan(ns, name string, mutate func(*v1alpha1.CustomerLicensePlan)) {
 
 func describe(o *v1alpha1.LicenseOrder) string {
 	return fmt.Sprintf("%s %s %s/%s", o.Name, o.Spec.Change, o.Status.State, o.Status.Reason)
+}
+
+func objectMeta(ns, name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Namespace: ns, Name: name}
 }

@@ -13,7 +13,8 @@ import (
 // The catalog of these tests: prices chosen so that charges can be checked by hand.
 func testCatalog() {
 	ensure(product("t-eul", "T-EUL", "VMR", "Monthly", "10.00", "Prepay1Y", "100.00"))
-	ensure(product("t-endpoint-basic", "T-EP-BASIC", "Endpoint", "Monthly", "5.00"))
+	ensure(product("t-endpoint-basic", "T-EP-BASIC", "Endpoint", "Monthly", "5.00", "Prepay3Y", "150.00"))
+	ensure(product("t-endpoint-plus", "T-EP-PLUS", "Endpoint", "Monthly", "8.00", "Prepay3Y", "240.00"))
 	erc := product("t-erc", "T-ERC", "ERCBasic", "Monthly", "8.00")
 	erc.Spec.Availability = v1alpha1.RenewalOnly
 	ensure(erc)

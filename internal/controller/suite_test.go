@@ -93,3 +93,6 @@ func newNamespace() string {
 	Expect(k8sClient.Create(ctx, ns)).To(Succeed())
 	return ns.Name
 }
+
+// Every spec starts at suiteStart; specs that travel in time set the clock themselves.
+var _ = BeforeEach(func() { fakeClock.SetTime(suiteStart) })
