@@ -53,8 +53,8 @@ type BillingProfileSpec struct {
 	// +kubebuilder:validation:Pattern=`^[A-Z]{3}$`
 	Currency string `json:"currency"`
 
-	// costCenters lists the cost centers plans may be billed to. When the list is set, a plan's
-	// costCenter must be one of them.
+	// costCenters lists the cost centers plans may be billed to: a plan's costCenter must be one
+	// of them (a profile without cost centers accepts plans that name none).
 	// +optional
 	// +listType=map
 	// +listMapKey=name

@@ -35,10 +35,10 @@ func (r *PlanReconciler) cancel(ctx context.Context, plan *v1alpha1.CustomerLice
 					return err
 				}
 			}
-			return r.writeStatus(ctx, plan, before, licensing.Readiness{Cancelling: true})
+			return r.writeStatus(ctx, plan, before, decision{readiness: licensing.Readiness{Cancelling: true}})
 		}
 		if latest.Status.State != v1alpha1.OrderFulfilled {
-			return r.writeStatus(ctx, plan, before, licensing.Readiness{Cancelling: true})
+			return r.writeStatus(ctx, plan, before, decision{readiness: licensing.Readiness{Cancelling: true}})
 		}
 	}
 	return r.patchFinalizer(ctx, plan, controllerutil.RemoveFinalizer)

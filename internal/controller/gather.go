@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
@@ -117,6 +118,26 @@ func activePlans(ctx context.Context, c client.Reader, plan *v1alpha1.CustomerLi
 			continue
 		}
 		out = append(out, licensing.ActivePlan{Name: p.Name, Product: p.Status.Product, Licenses: p.Status.Licenses})
+	}
+	return out, nil
+}
+
+// plansBeingOrdered returns the customer's other plans in the namespace that have no licenses in
+// force yet and whose order is not refused: they count as what they ask for.
+func plansBeingOrdered(ctx context.Context, c client.Reader, plan *v1alpha1.CustomerLicensePlan) ([]licensing.ActivePlan, error) {
+	list := &v1alpha1.CustomerLicensePlanList{}
+	if err := c.List(ctx, list, client.InNamespace(plan.Namespace)); err != nil {
+		return nil, err
+	}
+	var out []licensing.ActivePlan
+	for _, p := range list.Items {
+		if p.Name == plan.Name || p.Spec.Customer != plan.Spec.Customer || licensing.IsActive(p.Status) || !p.DeletionTimestamp.IsZero() {
+			continue
+		}
+		if c := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.PlanReady); c != nil && c.Reason != v1alpha1.ReasonOrderPending {
+			continue
+		}
+		out = append(out, licensing.ActivePlan{Name: p.Name, Product: p.Spec.Product, Licenses: p.Spec.Quantity})
 	}
 	return out, nil
 }

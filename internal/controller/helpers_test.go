@@ -16,7 +16,7 @@ import (
 func product(name, sku string, family v1alpha1.ProductFamily, prices ...string) *v1alpha1.LicenseProduct {
 	p := &v1alpha1.LicenseProduct{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: v1alpha1.LicenseProductSpec{SKU: sku, DisplayName: name, Family: family, Unit: v1alpha1.LicenseUnit("User")},
+		Spec:       v1alpha1.LicenseProductSpec{SKU: sku, DisplayName: name, Family: family, Unit: v1alpha1.LicenseUnit("User")},
 	}
 	for i := 0; i+1 < len(prices); i += 2 {
 		p.Spec.Prices = append(p.Spec.Prices, v1alpha1.Price{PaymentPlan: v1alpha1.PaymentPlan(prices[i]), PricePerLicense: v1alpha1.Amount(prices[i+1])})

@@ -141,7 +141,7 @@ func (r *OrderReconciler) decide(ctx context.Context, order *v1alpha1.LicenseOrd
 	if product != nil {
 		catalogPrice, _ = licensing.PriceFor(&product.Spec, order.Spec.PaymentPlan)
 	}
-	start, err := licensing.StartDate(plan.Spec.StartDate, plan.CreationTimestamp.Time)
+	start, err := licensing.BillingStart(plan.Spec, plan.Status, plan.CreationTimestamp.Time, order.Spec)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -183,6 +184,26 @@ var _ = Describe("The order loop", func() {
 			g.Expect(o.Status.Reason).To(Equal(v1alpha1.ReasonRequirementNotMet))
 			g.Expect(o.Status.Message).To(ContainSubstring("quantity 6 is more than the 5 licenses"))
 		}).Should(Succeed())
+	})
+
+	It("orders plans declared together in the order their requirements need, refusing none", func() {
+		Expect(k8sClient.Create(ctx, plan(ns, "endpoints", "t-endpoint-basic", 5, v1alpha1.Monthly))).To(Succeed())
+		Expect(k8sClient.Create(ctx, plan(ns, "byoc", "t-byoc", 5, v1alpha1.Monthly))).To(Succeed())
+		eventuallyReady(ns, "byoc")
+		Expect(charges(ns, "byoc")).To(Equal([]string{"byoc-1 New 2026-03-10 10.00"}))
+		Expect(ordersOf(ns, "byoc")).To(HaveLen(1), "no order was refused on the way")
+	})
+
+	It("stores a usage of zero, so that kubectl shows USED 0", func() {
+		Expect(k8sClient.Create(ctx, plan(ns, "eul", "t-eul", 2, v1alpha1.Monthly))).To(Succeed())
+		eventuallyReady(ns, "eul")
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("CustomerLicensePlan"))
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "eul"}, u)).To(Succeed())
+		assigned, found, err := unstructured.NestedInt64(u.Object, "status", "usage", "assigned")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(found).To(BeTrue())
+		Expect(assigned).To(BeZero())
 	})
 
 	It("covers the oldest assignments with the licenses in force and reports the rest", func() {

@@ -64,7 +64,11 @@ func (r *PlanReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.writeStatus(ctx, plan, before, d.readiness); err != nil {
+	if err := r.writeStatus(ctx, plan, before, d); err != nil {
+		if apierrors.IsConflict(err) {
+			// Another writer was first; the watch brings the plan back with its latest state.
+			return ctrl.Result{RequeueAfter: time.Second}, nil
+		}
 		return ctrl.Result{}, err
 	}
 	if d.nextAt.IsZero() {
@@ -84,23 +88,19 @@ func (r *PlanReconciler) patchFinalizer(ctx context.Context, plan *v1alpha1.Cust
 }
 
 // writeStatus sets the plan's usage, billing and conditions, and writes the status if it changed.
-func (r *PlanReconciler) writeStatus(ctx context.Context, plan, before *v1alpha1.CustomerLicensePlan, readiness licensing.Readiness) error {
+func (r *PlanReconciler) writeStatus(ctx context.Context, plan, before *v1alpha1.CustomerLicensePlan, d decision) error {
 	assignments, err := listAssignments(ctx, r, plan.Namespace, plan.Name)
 	if err != nil {
 		return err
 	}
-	r.setStatus(plan, readiness, int32(len(assignments)))
+	r.setStatus(plan, d, int32(len(assignments)))
 	if equality.Semantic.DeepEqual(before.Status, plan.Status) {
 		return nil
 	}
-	// The optimistic lock makes the write fail if another writer (a second replica, or this one
-	// with a stale cache) changed the plan since it was read: an order is then never applied
-	// twice, because the revision it raises is part of the same write.
-	err = r.Status().Patch(ctx, plan, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}), client.FieldOwner(FieldOwner))
-	if apierrors.IsConflict(err) {
-		return fmt.Errorf("plan %s changed while it was reconciled, retrying: %w", plan.Name, err)
-	}
-	return client.IgnoreNotFound(err)
+	// The update carries the resourceVersion that was read, so it fails if another writer (a
+	// second replica, or this one with a stale cache) changed the plan since: an order is then
+	// never applied twice, because the revision it raises is part of the same write.
+	return client.IgnoreNotFound(r.Status().Update(ctx, plan, client.FieldOwner(FieldOwner)))
 }
 
 // applyFulfilled applies, in revision order, the fulfilled orders the plan's status does not hold yet.
@@ -110,7 +110,7 @@ func (r *PlanReconciler) applyFulfilled(plan *v1alpha1.CustomerLicensePlan, orde
 		if o.Spec.Revision <= plan.Status.Revision || o.Status.State != v1alpha1.OrderFulfilled {
 			continue
 		}
-		start, err := r.startDate(plan, o)
+		start, err := licensing.BillingStart(plan.Spec, plan.Status, plan.CreationTimestamp.Time, o.Spec)
 		if err != nil {
 			r.Recorder.Eventf(plan, o, corev1.EventTypeWarning, "InvalidStartDate", "ApplyOrder", "spec.startDate: %v", err)
 			return
@@ -126,23 +126,13 @@ func (r *PlanReconciler) applyFulfilled(plan *v1alpha1.CustomerLicensePlan, orde
 	}
 }
 
-// startDate is the billing start date a New order gives the plan: spec.startDate or the day the
-// plan was created; a plan ordered again after it expired starts on that order's effective date.
-func (r *PlanReconciler) startDate(plan *v1alpha1.CustomerLicensePlan, o *v1alpha1.LicenseOrder) (time.Time, error) {
-	switch {
-	case plan.Status.ExpiredOn != "":
-		return licensing.ParseDate(o.Spec.EffectiveDate)
-	case plan.Status.StartDate != "":
-		return licensing.ParseDate(plan.Status.StartDate)
-	}
-	return licensing.StartDate(plan.Spec.StartDate, plan.CreationTimestamp.Time)
-}
-
 // decision is what the plan reconciler decided: what the Ready condition is computed from, and
 // when the plan's next term order falls due.
 type decision struct {
 	readiness licensing.Readiness
 	nextAt    time.Time
+	// nextPrice is the catalog price of the product and payment plan scheduled for the next term.
+	nextPrice v1alpha1.Amount
 }
 
 // decide places the order the plan needs next: its term's Renewal or Expiry when due, or the
@@ -181,6 +171,9 @@ func (r *PlanReconciler) decide(ctx context.Context, plan *v1alpha1.CustomerLice
 		Status: plan.Status, Action: plan.Status.RenewalAction, RenewBefore: renewBefore(plan), Now: now,
 	})
 	d.nextAt = nextAt
+	if d.nextPrice, err = r.scheduledPrice(ctx, plan.Status); err != nil {
+		return d, err
+	}
 
 	if latest != nil && latest.Spec.Revision > plan.Status.Revision && latest.Status.State != v1alpha1.OrderRejected {
 		d.readiness.InFlight = latest
@@ -197,6 +190,9 @@ func (r *PlanReconciler) decide(ctx context.Context, plan *v1alpha1.CustomerLice
 				return d, err
 			}
 			d.readiness.Rejected = nil
+		}
+		if d.readiness.AwaitedPlans, err = r.awaitedPlans(ctx, plan, *needed); err != nil || len(d.readiness.AwaitedPlans) > 0 {
+			return d, err
 		}
 		place = needed
 	default:
@@ -229,6 +225,38 @@ func (r *PlanReconciler) neededChange(ctx context.Context, plan *v1alpha1.Custom
 		return nil, nil
 	}
 	return &needed, nil
+}
+
+// scheduledPrice is the catalog price of the product and payment plan scheduled for the next term.
+func (r *PlanReconciler) scheduledPrice(ctx context.Context, st v1alpha1.CustomerLicensePlanStatus) (v1alpha1.Amount, error) {
+	next := licensing.Scheduled(st)
+	p, err := getProduct(ctx, r, next.Product)
+	if err != nil || p == nil {
+		return "", err
+	}
+	price, _ := licensing.PriceFor(&p.Spec, next.PaymentPlan)
+	return price, nil
+}
+
+// awaitedPlans names the customer's plans that are still being ordered and that the change
+// requires: the change is ordered once they are in force, rather than refused now.
+func (r *PlanReconciler) awaitedPlans(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, req licensing.ChangeRequest) ([]string, error) {
+	spec := r.orderSpec(plan, req, 0, nil)
+	input, _, _, err := orderInput(ctx, r, plan, spec)
+	if err != nil {
+		return nil, err
+	}
+	ordering, err := plansBeingOrdered(ctx, r, plan)
+	if err != nil || !licensing.AwaitsRequiredPlans(input, ordering) {
+		return nil, err
+	}
+	var names []string
+	for _, p := range ordering {
+		if licensing.IsRequired(input.Product, p.Product) {
+			names = append(names, p.Name)
+		}
+	}
+	return names, nil
 }
 
 // revalidate runs the business rules on a refused order's change again, with what holds now.
@@ -343,9 +371,10 @@ func OrderName(plan string, revision int64) string {
 }
 
 // setStatus sets the plan's usage, billing summary, conditions and observedGeneration.
-func (r *PlanReconciler) setStatus(plan *v1alpha1.CustomerLicensePlan, readiness licensing.Readiness, assigned int32) {
+func (r *PlanReconciler) setStatus(plan *v1alpha1.CustomerLicensePlan, d decision, assigned int32) {
 	now := metav1.NewTime(r.Clock.Now())
-	plan.Status.Billing = licensing.BillingSummary(plan.Status, plan.Status.RenewalAction)
+	readiness := d.readiness
+	plan.Status.Billing = licensing.BillingSummary(plan.Status, plan.Status.RenewalAction, d.nextPrice)
 	if plan.Status.Usage.Assigned != assigned || plan.Status.Usage.ObservedAt == nil {
 		plan.Status.Usage = v1alpha1.Usage{Assigned: assigned, ObservedAt: &now}
 	}

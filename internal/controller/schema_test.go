@@ -114,4 +114,3 @@ var _ = Describe("The API schema", func() {
 		Expect(k8sClient.Create(ctx, bp)).To(MatchError(ContainSubstring("spec.currency")))
 	})
 })
-

@@ -27,10 +27,11 @@ func ApplyOrder(st v1alpha1.CustomerLicensePlanStatus, o *v1alpha1.LicenseOrder,
 	case v1alpha1.ChangeNew:
 		out.Product, out.SKU, out.Licenses, out.PaymentPlan = spec.Product, spec.SKU, spec.Quantity, spec.PaymentPlan
 		out.PricePerLicense = o.Status.PricePerLicense
-		out.StartDate = FormatDate(startDate)
+		out.StartDate = FormatDate(Day(startDate))
 		out.PendingChange = nil
 		out.ExpiredOn = ""
-		setTerm(&out, termFrom(Day(startDate), startDate.Day(), spec.PaymentPlan))
+		start := Day(startDate)
+		setTerm(&out, termFrom(start, start.Day(), spec.PaymentPlan))
 	case v1alpha1.ChangeIncreaseQuantity, v1alpha1.ChangeDecreaseQuantity:
 		if deferred {
 			q := spec.Quantity

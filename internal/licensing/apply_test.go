@@ -579,14 +579,10 @@ func TestApplyOrderTermOrders(t *testing.T) {
 	}
 }
 
-// TestKnownBugApplyOrderNewAnchorsOnLocalDay: ApplyOrder records startDate as its UTC day but
-// anchors the first term on startDate.Day() in startDate's own location. A start time of
-// 2026-01-31T20:00-05:00 (2026-02-01 UTC) gives startDate 2026-02-01 but a first term ending
-// 2026-03-31 (anchored on the 31st) instead of 2026-03-01, and PriceOrder describes (and bills)
-// the first term as 2026-02-01 to 2026-03-01. The controller passes UTC midnights today, so this
-// is latent.
-func TestKnownBugApplyOrderNewAnchorsOnLocalDay(t *testing.T) {
-	t.Skip("bug: ApplyOrder anchors a New plan's term on startDate.Day() in its own location, not on the UTC day it records")
+// TestApplyOrderNewAnchorsOnUTCDay: a New plan's start date and the anchor of its terms are the
+// UTC day of the start time: 2026-01-31T20:00-05:00 is 2026-02-01 UTC, so the first term ends on
+// 2026-03-01, as PriceOrder describes it.
+func TestApplyOrderNewAnchorsOnUTCDay(t *testing.T) {
 	est := time.FixedZone("EST", -5*3600)
 	start := time.Date(2026, 1, 31, 20, 0, 0, 0, est)
 	got, err := ApplyOrder(v1alpha1.CustomerLicensePlanStatus{},

@@ -18,19 +18,20 @@ func RenewalActionFor(policy v1alpha1.RenewalPolicy, st v1alpha1.CustomerLicense
 }
 
 // BillingSummary fills the plan's billing status from what is in force: the recurring charge of
-// one period, the last day billed, and the date and amount of the next invoice (the next term,
-// with any pending change applied, at the price in force; a renewal re-reads the catalog price).
-// totalBilled is kept as ApplyOrder left it.
-func BillingSummary(st v1alpha1.CustomerLicensePlanStatus, action v1alpha1.RenewalAction) *v1alpha1.BillingStatus {
-	if !HasPlanInForce(st) {
-		return st.Billing
+// one period, the last day billed, and the date and amount of the next invoice: the next term,
+// with any pending change applied, at nextPrice (the catalog's price of the product and payment
+// plan scheduled for that term; the price in force when it is empty). totalBilled is kept as
+// ApplyOrder left it. A plan with nothing in force has nothing recurring and no next invoice.
+func BillingSummary(st v1alpha1.CustomerLicensePlanStatus, action v1alpha1.RenewalAction, nextPrice v1alpha1.Amount) *v1alpha1.BillingStatus {
+	if st.Billing == nil && !HasPlanInForce(st) {
+		return nil
 	}
 	b := &v1alpha1.BillingStatus{}
 	if st.Billing != nil {
 		b.TotalBilled = st.Billing.TotalBilled
 	}
 	price, err := ParseAmount(st.PricePerLicense)
-	if err != nil {
+	if !HasPlanInForce(st) || err != nil {
 		return b
 	}
 	b.RecurringCharge = TermCharge(st.Licenses, price).Amount()
@@ -41,6 +42,9 @@ func BillingSummary(st v1alpha1.CustomerLicensePlanStatus, action v1alpha1.Renew
 		b.BilledThrough = FormatDate(end.AddDate(0, 0, -1))
 	}
 	if action == v1alpha1.RenewalActionRenew {
+		if p, err := ParseAmount(nextPrice); err == nil {
+			price = p
+		}
 		b.NextInvoiceDate = st.Term.End
 		b.NextInvoiceAmount = TermCharge(Scheduled(st).Quantity, price).Amount()
 	}

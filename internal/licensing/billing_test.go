@@ -141,7 +141,7 @@ func TestBillingSummary(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := *tt.status.DeepCopy()
-			got := BillingSummary(tt.status, tt.action)
+			got := BillingSummary(tt.status, tt.action, "")
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("BillingSummary (-want +got):\n%s", diff)
 			}
@@ -152,19 +152,15 @@ func TestBillingSummary(t *testing.T) {
 	}
 }
 
-// TestKnownBugBillingSummaryAfterExpiry: recurringCharge is "the charge of one billing period at
-// the licenses and price in force" and nextInvoice* describe the next term. Once a plan expired
-// (licenses 0, expiredOn set) BillingSummary returns the billing of the term that ended unchanged,
-// so the plan keeps showing a recurring charge of 100.00 (and any next invoice) with no licenses
-// in force.
-func TestKnownBugBillingSummaryAfterExpiry(t *testing.T) {
-	t.Skip("bug: BillingSummary keeps the recurring charge and next invoice of an expired plan (0 licenses in force)")
+// TestBillingSummaryAfterExpiry: an expired plan has no licenses in force, so nothing recurring
+// and no next invoice; what it was billed stays.
+func TestBillingSummaryAfterExpiry(t *testing.T) {
 	st := btWith(func(st *v1alpha1.CustomerLicensePlanStatus) {
 		st.Licenses, st.ExpiredOn = 0, "2026-04-01"
 		st.Billing = &v1alpha1.BillingStatus{RecurringCharge: "100.00", BilledThrough: "2026-03-31",
 			NextInvoiceDate: "2026-04-01", NextInvoiceAmount: "100.00", TotalBilled: "121.29"}
 	})
-	got := BillingSummary(st, RenewalActionFor(v1alpha1.AutoRenew, st, nil, false))
+	got := BillingSummary(st, RenewalActionFor(v1alpha1.AutoRenew, st, nil, false), "")
 	if got == nil {
 		t.Fatal("BillingSummary = nil, want totalBilled kept")
 	}

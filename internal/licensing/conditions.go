@@ -2,6 +2,7 @@ package licensing
 
 import (
 	"fmt"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -22,6 +23,8 @@ type Readiness struct {
 	Refusal Verdict
 	// RenewalRefusal is why the plan's renewal was refused, when it was.
 	RenewalRefusal Verdict
+	// AwaitedPlans names the plans still being ordered that the needed change requires.
+	AwaitedPlans []string
 	// Cancelling is true once the plan is deleted: its cancellation is being recorded.
 	Cancelling bool
 	// NoProfile is true when no BillingProfile exists.
@@ -55,6 +58,9 @@ func ReadyCondition(r Readiness) metav1.Condition {
 			name = "order " + r.Rejected.Name
 		}
 		c.Message = fmt.Sprintf("%s (%s) was rejected, %s: %s. %s", name, describeRequest(*r.Needed), r.Refusal.Reason, r.Refusal.Message, inForce(r.Status))
+	case r.Needed != nil && len(r.AwaitedPlans) > 0:
+		c.Reason = v1alpha1.ReasonOrderPending
+		c.Message = fmt.Sprintf("the order (%s) waits for the required plan %s, which is being ordered", describeRequest(*r.Needed), strings.Join(r.AwaitedPlans, ", "))
 	case r.Needed != nil:
 		c.Reason = v1alpha1.ReasonOrderPending
 		c.Message = fmt.Sprintf("an order (%s) is about to be placed", describeRequest(*r.Needed))

@@ -70,31 +70,31 @@ func NeededChange(spec v1alpha1.CustomerLicensePlanSpec, st v1alpha1.CustomerLic
 	}
 	now, next := InForce(st), Scheduled(st)
 	termEnd, hasTerm := currentTermEnd(st)
-	deferred := func(immediate bool) time.Time {
+	// A change that takes effect at once starts from what is in force; one that waits for the
+	// next term starts from what is scheduled for it.
+	at := func(immediate bool) ChangeRequest {
 		if immediate || !hasTerm {
-			return Day(today)
+			return ChangeRequest{Product: now.Product, PaymentPlan: now.PaymentPlan, Quantity: now.Quantity,
+				PreviousQuantity: now.Quantity, EffectiveDate: Day(today)}
 		}
-		return termEnd
+		return ChangeRequest{Product: next.Product, PaymentPlan: next.PaymentPlan, Quantity: next.Quantity,
+			PreviousQuantity: now.Quantity, EffectiveDate: termEnd}
 	}
-	req := ChangeRequest{Product: next.Product, PaymentPlan: next.PaymentPlan, Quantity: next.Quantity, PreviousQuantity: now.Quantity}
+	var req ChangeRequest
 	switch {
 	case want.Product != next.Product:
+		req = at(upgrade && want.Product != now.Product)
 		req.Change, req.Product = v1alpha1.ChangeProduct, want.Product
-		immediate := upgrade && want.Product != now.Product
-		if immediate {
-			req.Quantity = now.Quantity
-		}
-		req.EffectiveDate = deferred(immediate)
 	case want.Quantity != next.Quantity:
+		req = at(want.Quantity > now.Quantity)
 		req.Change = v1alpha1.ChangeDecreaseQuantity
 		if want.Quantity > next.Quantity {
 			req.Change = v1alpha1.ChangeIncreaseQuantity
 		}
 		req.Quantity = want.Quantity
-		req.EffectiveDate = deferred(want.Quantity > now.Quantity)
 	case want.PaymentPlan != next.PaymentPlan:
+		req = at(false)
 		req.Change, req.PaymentPlan = v1alpha1.ChangePaymentPlan, want.PaymentPlan
-		req.EffectiveDate = deferred(false)
 	default:
 		return ChangeRequest{}, false
 	}
@@ -158,4 +158,17 @@ func StartDate(specStart v1alpha1.Date, created time.Time) (time.Time, error) {
 		return Day(created), nil
 	}
 	return ParseDate(specStart)
+}
+
+// BillingStart is the billing start date a New order gives a plan: the start date it has already,
+// or StartDate for a plan ordered for the first time. A plan ordered again after it expired starts
+// on that order's effective date.
+func BillingStart(spec v1alpha1.CustomerLicensePlanSpec, st v1alpha1.CustomerLicensePlanStatus, created time.Time, o v1alpha1.LicenseOrderSpec) (time.Time, error) {
+	switch {
+	case st.ExpiredOn != "":
+		return ParseDate(o.EffectiveDate)
+	case st.StartDate != "":
+		return ParseDate(st.StartDate)
+	}
+	return StartDate(spec.StartDate, created)
 }

@@ -523,14 +523,10 @@ func TestChangeRequestSame(t *testing.T) {
 	}
 }
 
-// TestKnownBugImmediateUpgradeUsesPendingPaymentPlan: an upgrade takes effect at once, in the
-// current term, so it must be ordered (and priced, and locked on the plan) with the payment plan
-// in force, as NeededChange already does for the quantity. With a payment plan change pending it
-// orders the pending payment plan instead: the controller then prices the upgrade with the new
-// product's Prepay1Y price against the Monthly price in force, and ApplyOrder locks that Prepay1Y
-// price on a plan still billed Monthly.
-func TestKnownBugImmediateUpgradeUsesPendingPaymentPlan(t *testing.T) {
-	t.Skip("bug: NeededChange orders an immediate product upgrade with the pending (next-term) payment plan instead of the one in force")
+// TestImmediateUpgradeUsesPaymentPlanInForce: an upgrade takes effect at once, in the current
+// term, so it is ordered (priced, and locked on the plan) with the payment plan and licenses in
+// force, even while a payment plan change waits for the next term.
+func TestImmediateUpgradeUsesPaymentPlanInForce(t *testing.T) {
 	st := dtStatus()
 	st.PendingChange = &v1alpha1.PendingChange{PaymentPlan: v1alpha1.Prepay1Y, EffectiveDate: "2026-04-01"}
 	got, ok := NeededChange(dtSpec("ep-premium", 10, v1alpha1.Prepay1Y), st, dtToday, true)

@@ -276,3 +276,27 @@ func plural(n int64) string {
 	}
 	return "s"
 }
+
+// AwaitsRequiredPlans reports whether a requirement the order does not meet would be met by the
+// customer's plans that are still being ordered: the order then waits for them rather than being
+// refused, so that plans declared together (GitOps) are ordered in the order they need.
+func AwaitsRequiredPlans(in OrderInput, ordering []ActivePlan) bool {
+	if len(ordering) == 0 || CheckRequirements(in).Passed() {
+		return false
+	}
+	in.OtherPlans = append(slices.Clone(in.OtherPlans), ordering...)
+	return CheckRequirements(in).Passed()
+}
+
+// IsRequired reports whether a product names another among its requirements.
+func IsRequired(p *v1alpha1.LicenseProductSpec, product string) bool {
+	if p == nil {
+		return false
+	}
+	for _, req := range p.Requires {
+		if slices.Contains(req.AnyOf, product) {
+			return true
+		}
+	}
+	return false
+}

@@ -484,3 +484,33 @@ func TestCheckUsageMinimum(t *testing.T) {
 		})
 	}
 }
+
+func TestAwaitsRequiredPlans(t *testing.T) {
+	byoc := &v1alpha1.LicenseProductSpec{Requires: []v1alpha1.Requirement{{AnyOf: []string{"endpoint-basic"}, Quantity: v1alpha1.RequireAtMost}}}
+	in := OrderInput{Plan: "byoc", Change: v1alpha1.ChangeNew, ProductName: "byoc", Product: byoc, Quantity: 5}
+	ordering := []ActivePlan{{Name: "endpoints", Product: "endpoint-basic", Licenses: 5}}
+	tests := []struct {
+		name     string
+		others   []ActivePlan
+		ordering []ActivePlan
+		want     bool
+	}{
+		{"met already: nothing to wait for", []ActivePlan{{Name: "ep", Product: "endpoint-basic", Licenses: 5}}, ordering, false},
+		{"met by a plan being ordered: wait", nil, ordering, true},
+		{"no plan being ordered: refuse", nil, nil, false},
+		{"the plan being ordered is too small: refuse", nil, []ActivePlan{{Name: "ep", Product: "endpoint-basic", Licenses: 4}}, false},
+		{"a plan of another product is being ordered: refuse", nil, []ActivePlan{{Name: "x", Product: "branding", Licenses: 9}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := in
+			in.OtherPlans = tt.others
+			if got := AwaitsRequiredPlans(in, tt.ordering); got != tt.want {
+				t.Errorf("AwaitsRequiredPlans = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if !IsRequired(byoc, "endpoint-basic") || IsRequired(byoc, "branding") || IsRequired(nil, "endpoint-basic") {
+		t.Error("IsRequired: want endpoint-basic required by byoc, branding not, nothing by an unknown product")
+	}
+}
