@@ -41,6 +41,7 @@ import (
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 	"github.com/partnerops/license-operator/internal/controller"
+	sampleobjects "github.com/partnerops/license-operator/internal/samples"
 )
 
 // fieldOwner is the field manager of the samples the demo applies.
@@ -87,7 +88,7 @@ func run(ctx context.Context, kubeconfig, logPath, samples string, timeout time.
 		samples = filepath.Join(root, samples)
 	}
 	samples, _ = filepath.Abs(samples)
-	objs, err := readSamples(samples)
+	objs, err := sampleobjects.Read(samples)
 	if err != nil {
 		return err
 	}
@@ -155,8 +156,8 @@ func run(ctx context.Context, kubeconfig, logPath, samples string, timeout time.
 	}
 	fmt.Printf("Applying %d sample objects from %s...\n", len(objs), samples)
 	for _, o := range objs {
-		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.obj), client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
-			return fmt.Errorf("apply %s %s from %s: %w", o.obj.GetKind(), objectKey(o.obj), o.file, err)
+		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.Obj), client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
+			return fmt.Errorf("apply %s %s from %s: %w", o.Obj.GetKind(), objectKey(o.Obj), o.File, err)
 		}
 	}
 
@@ -257,13 +258,13 @@ func writeKubeconfig(path string, user *envtest.AuthenticatedUser) error {
 }
 
 // printUsage tells how to reach the control plane with kubectl.
-func printUsage(kubeconfig, kubectl string, objs []sample) {
+func printUsage(kubeconfig, kubectl string, objs []sampleobjects.Object) {
 	// Suggest a plan of the sample customer Acme, else any plan.
 	ns, name, qty := "acme", "<plan>", int64(0)
 	for _, o := range objs {
-		if o.obj.GetKind() == "CustomerLicensePlan" && (name == "<plan>" || ns != "acme" && o.obj.GetNamespace() == "acme") {
-			ns, name = o.obj.GetNamespace(), o.obj.GetName()
-			qty, _, _ = unstructured.NestedInt64(o.obj.Object, "spec", "quantity")
+		if o.Obj.GetKind() == "CustomerLicensePlan" && (name == "<plan>" || ns != "acme" && o.Obj.GetNamespace() == "acme") {
+			ns, name = o.Obj.GetNamespace(), o.Obj.GetName()
+			qty, _, _ = unstructured.NestedInt64(o.Obj.Object, "spec", "quantity")
 		}
 	}
 	fmt.Println("\nTry it in another terminal:")

@@ -62,17 +62,16 @@ var _ = Describe("The API schema", func() {
 		p := plan(ns, "dated", "t-eul", 1, v1alpha1.Monthly)
 		p.Spec.StartDate = "2026-03-01"
 		Expect(k8sClient.Create(ctx, p)).To(Succeed())
-		p.Spec.StartDate = "2026-04-01"
-		err := k8sClient.Update(ctx, p)
-		Expect(err).To(MatchError(ContainSubstring("startDate is immutable once set")))
+		patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"startDate":"2026-04-01"}}`))
+		Expect(k8sClient.Patch(ctx, p, patch)).To(MatchError(ContainSubstring("startDate is immutable once set")))
 	})
 
 	It("refuses an edit of an order's spec", func() {
 		Expect(k8sClient.Create(ctx, plan(ns, "eul", "t-eul", 2, v1alpha1.Monthly))).To(Succeed())
 		eventuallyReady(ns, "eul")
 		o := getOrder(ns, "eul-1")(Default)
-		o.Spec.Quantity = 200
-		Expect(k8sClient.Update(ctx, o)).To(MatchError(ContainSubstring("spec is immutable: an order is a record of history")))
+		patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"quantity":200}}`))
+		Expect(k8sClient.Patch(ctx, o, patch)).To(MatchError(ContainSubstring("spec is immutable: an order is a record of history")))
 		Expect(getOrder(ns, "eul-1")(Default).Spec.Quantity).To(Equal(int32(2)), "the order is unchanged")
 	})
 

@@ -1,4 +1,6 @@
-package main
+// Package samples reads the sample objects of config/samples (the catalog, the billing profile
+// and the customers) in the order they can be applied: what an object refers to comes first.
+package samples
 
 import (
 	"bytes"
@@ -16,10 +18,10 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
-// sample is one object of the sample YAML files, with the file it came from.
-type sample struct {
-	obj  *unstructured.Unstructured
-	file string
+// Object is one object of the sample YAML files, with the file it came from.
+type Object struct {
+	Obj  *unstructured.Unstructured
+	File string
 }
 
 // applyOrder is the order in which kinds are applied: what an object refers to comes first.
@@ -32,10 +34,10 @@ var applyOrder = map[string]int{
 	"LicenseAssignment":   4,
 }
 
-// readSamples reads every object of the YAML files under dir (recursively, skipping the
+// Read reads every object of the YAML files under dir (recursively, skipping the
 // kustomization.yaml files) and sorts them by applyOrder, keeping the files' order otherwise.
-func readSamples(dir string) ([]sample, error) {
-	var objs []sample
+func Read(dir string) ([]Object, error) {
+	var objs []Object
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -64,7 +66,7 @@ func readSamples(dir string) ([]sample, error) {
 			if err := u.UnmarshalJSON(raw); err != nil {
 				return fmt.Errorf("%s: %w", path, err)
 			}
-			objs = append(objs, sample{obj: u, file: path})
+			objs = append(objs, Object{Obj: u, File: path})
 		}
 	})
 	if err != nil {
@@ -79,6 +81,6 @@ func readSamples(dir string) ([]sample, error) {
 		}
 		return len(applyOrder)
 	}
-	sort.SliceStable(objs, func(i, j int) bool { return rank(objs[i].obj.GetKind()) < rank(objs[j].obj.GetKind()) })
+	sort.SliceStable(objs, func(i, j int) bool { return rank(objs[i].Obj.GetKind()) < rank(objs[j].Obj.GetKind()) })
 	return objs, nil
 }

@@ -1,0 +1,40 @@
+package controller
+
+import (
+	"path/filepath"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/partnerops/license-operator/api/v1alpha1"
+	"github.com/partnerops/license-operator/internal/samples"
+)
+
+// The samples are what a newcomer sees first (make demo, make samples): every object must be
+// accepted by the API server, and every plan must come into force without a refused order.
+var _ = Describe("The samples", func() {
+	It("apply cleanly and every sample plan comes into force", func() {
+		objs, err := samples.Read(filepath.Join("..", "..", "config", "samples"))
+		Expect(err).NotTo(HaveOccurred())
+		plans := map[client.ObjectKey]bool{}
+		// The samples' BillingProfile would change the cost centers and currency of other specs.
+		DeferCleanup(deleteProfile)
+		for _, o := range objs {
+			Expect(k8sClient.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.Obj), client.FieldOwner("samples-test"), client.ForceOwnership)).
+				To(Succeed(), "%s %s from %s", o.Obj.GetKind(), o.Obj.GetName(), o.File)
+			if o.Obj.GetKind() == "CustomerLicensePlan" {
+				plans[client.ObjectKeyFromObject(o.Obj)] = true
+			}
+		}
+		Expect(len(objs)).To(BeNumerically(">", 27), "the catalog alone has 27 products")
+		Expect(plans).NotTo(BeEmpty())
+		for key := range plans {
+			p := eventuallyReady(key.Namespace, key.Name)
+			Expect(p.Status.Usage.Assigned).To(BeNumerically("<=", p.Status.Licenses), key.String())
+			for _, o := range ordersOf(key.Namespace, key.Name) {
+				Expect(o.Status.State).To(Equal(v1alpha1.OrderFulfilled), "%s: %s", o.Name, o.Status.Message)
+			}
+		}
+	})
+})
