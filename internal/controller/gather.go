@@ -106,40 +106,28 @@ func listOrders(ctx context.Context, c client.Reader, namespace, plan string) ([
 	return items, nil
 }
 
-// activePlans returns the customer's other plans in the namespace that have licenses in force.
-func activePlans(ctx context.Context, c client.Reader, plan *v1alpha1.CustomerLicensePlan) ([]licensing.ActivePlan, error) {
+// customerPlans returns the customer's other plans in the namespace: those with licenses in
+// force (active), and those with none yet whose order is not refused (ordering, counted as what
+// they ask for).
+func customerPlans(ctx context.Context, c client.Reader, plan *v1alpha1.CustomerLicensePlan) (active, ordering []licensing.ActivePlan, err error) {
 	list := &v1alpha1.CustomerLicensePlanList{}
 	if err := c.List(ctx, list, client.InNamespace(plan.Namespace)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var out []licensing.ActivePlan
 	for _, p := range list.Items {
-		if p.Name == plan.Name || p.Spec.Customer != plan.Spec.Customer || !licensing.IsActive(p.Status) {
+		if p.Name == plan.Name || p.Spec.Customer != plan.Spec.Customer {
 			continue
 		}
-		out = append(out, licensing.ActivePlan{Name: p.Name, Product: p.Status.Product, Licenses: p.Status.Licenses})
-	}
-	return out, nil
-}
-
-// plansBeingOrdered returns the customer's other plans in the namespace that have no licenses in
-// force yet and whose order is not refused: they count as what they ask for.
-func plansBeingOrdered(ctx context.Context, c client.Reader, plan *v1alpha1.CustomerLicensePlan) ([]licensing.ActivePlan, error) {
-	list := &v1alpha1.CustomerLicensePlanList{}
-	if err := c.List(ctx, list, client.InNamespace(plan.Namespace)); err != nil {
-		return nil, err
-	}
-	var out []licensing.ActivePlan
-	for _, p := range list.Items {
-		if p.Name == plan.Name || p.Spec.Customer != plan.Spec.Customer || licensing.IsActive(p.Status) || !p.DeletionTimestamp.IsZero() {
+		if licensing.IsActive(p.Status) {
+			active = append(active, licensing.ActivePlan{Name: p.Name, Product: p.Status.Product, Licenses: p.Status.Licenses})
 			continue
 		}
-		if c := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.PlanReady); c != nil && c.Reason != v1alpha1.ReasonOrderPending {
-			continue
+		ready := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.PlanReady)
+		if p.DeletionTimestamp.IsZero() && (ready == nil || ready.Reason == v1alpha1.ReasonOrderPending) {
+			ordering = append(ordering, licensing.ActivePlan{Name: p.Name, Product: p.Spec.Product, Licenses: p.Spec.Quantity})
 		}
-		out = append(out, licensing.ActivePlan{Name: p.Name, Product: p.Spec.Product, Licenses: p.Spec.Quantity})
 	}
-	return out, nil
+	return active, ordering, nil
 }
 
 // orderInput gathers what the validation of an order for plan needs.
@@ -160,7 +148,7 @@ func orderInput(ctx context.Context, c client.Reader, plan *v1alpha1.CustomerLic
 	if err != nil {
 		return licensing.OrderInput{}, nil, nil, err
 	}
-	others, err := activePlans(ctx, c, plan)
+	others, _, err := customerPlans(ctx, c, plan)
 	if err != nil {
 		return licensing.OrderInput{}, nil, nil, err
 	}

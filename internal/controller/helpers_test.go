@@ -106,3 +106,11 @@ func describe(o *v1alpha1.LicenseOrder) string {
 func objectMeta(ns, name string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Namespace: ns, Name: name}
 }
+
+// startPlan creates a plan billed from startDate and waits until it is in force.
+func startPlan(ns, name, productName string, quantity int32, pp v1alpha1.PaymentPlan, startDate v1alpha1.Date) *v1alpha1.CustomerLicensePlan {
+	p := plan(ns, name, productName, quantity, pp)
+	p.Spec.StartDate = startDate
+	Expect(k8sClient.Create(ctx, p)).To(Succeed())
+	return eventuallyReady(ns, name)
+}

@@ -71,10 +71,7 @@ var _ = Describe("The order loop", func() {
 	})
 
 	It("fulfils an increase at once with a prorated charge for the rest of the term", func() {
-		p := plan(ns, "eul", "t-eul", 10, v1alpha1.Monthly)
-		p.Spec.StartDate = "2026-03-01"
-		Expect(k8sClient.Create(ctx, p)).To(Succeed())
-		eventuallyReady(ns, "eul")
+		startPlan(ns, "eul", "t-eul", 10, v1alpha1.Monthly, "2026-03-01")
 
 		updatePlan(ns, "eul", func(p *v1alpha1.CustomerLicensePlan) { p.Spec.Quantity = 13 })
 		got := eventuallyReady(ns, "eul")

@@ -246,7 +246,7 @@ func (r *PlanReconciler) awaitedPlans(ctx context.Context, plan *v1alpha1.Custom
 	if err != nil {
 		return nil, err
 	}
-	ordering, err := plansBeingOrdered(ctx, r, plan)
+	_, ordering, err := customerPlans(ctx, r, plan)
 	if err != nil || !licensing.AwaitsRequiredPlans(input, ordering) {
 		return nil, err
 	}

@@ -60,10 +60,7 @@ var _ = Describe("A plan over time", func() {
 
 	It("renews a monthly plan every month for a year, anchored on the 31st, charging each term once", func() {
 		fakeClock.SetTime(at("2026-01-31", 8))
-		p := plan(ns, "eul", "t-eul", 10, v1alpha1.Monthly)
-		p.Spec.StartDate = "2026-01-31"
-		Expect(k8sClient.Create(ctx, p)).To(Succeed())
-		got := eventuallyReady(ns, "eul")
+		got := startPlan(ns, "eul", "t-eul", 10, v1alpha1.Monthly, "2026-01-31")
 		Expect(got.Status.Term).To(Equal(&v1alpha1.Term{Start: "2026-01-31", End: "2026-02-28"}))
 		Expect(got.Status.Billing.NextInvoiceDate).To(Equal(v1alpha1.Date("2026-02-28")))
 
@@ -104,10 +101,7 @@ var _ = Describe("A plan over time", func() {
 
 	It("charges a mid-term increase of a 3-year prepaid plan once, prorated to the cent", func() {
 		fakeClock.SetTime(at("2026-03-01", 9))
-		p := plan(ns, "ep", "t-endpoint-basic", 4, v1alpha1.Prepay3Y)
-		p.Spec.StartDate = "2026-03-01"
-		Expect(k8sClient.Create(ctx, p)).To(Succeed())
-		got := eventuallyReady(ns, "ep")
+		got := startPlan(ns, "ep", "t-endpoint-basic", 4, v1alpha1.Prepay3Y, "2026-03-01")
 		Expect(got.Status.Term).To(Equal(&v1alpha1.Term{Start: "2026-03-01", End: "2029-03-01"}))
 		Expect(got.Status.Billing.TotalBilled).To(Equal(v1alpha1.Amount("600.00")))
 
@@ -125,10 +119,7 @@ var _ = Describe("A plan over time", func() {
 
 	It("keeps a decrease pending until the next term and bills the new quantity from then", func() {
 		fakeClock.SetTime(at("2026-03-10", 9))
-		p := plan(ns, "eul", "t-eul", 10, v1alpha1.Monthly)
-		p.Spec.StartDate = "2026-03-01"
-		Expect(k8sClient.Create(ctx, p)).To(Succeed())
-		eventuallyReady(ns, "eul")
+		startPlan(ns, "eul", "t-eul", 10, v1alpha1.Monthly, "2026-03-01")
 		updatePlan(ns, "eul", func(p *v1alpha1.CustomerLicensePlan) { p.Spec.Quantity = 6 })
 		got := eventuallyAtRevision(ns, "eul", 2)
 		Expect(got.Status.Licenses).To(Equal(int32(10)))
@@ -146,10 +137,7 @@ var _ = Describe("A plan over time", func() {
 
 	It("expires a plan whose renewal is refused because usage is not covered", func() {
 		fakeClock.SetTime(at("2026-03-10", 9))
-		p := plan(ns, "eul", "t-eul", 2, v1alpha1.Monthly)
-		p.Spec.StartDate = "2026-03-01"
-		Expect(k8sClient.Create(ctx, p)).To(Succeed())
-		eventuallyReady(ns, "eul")
+		startPlan(ns, "eul", "t-eul", 2, v1alpha1.Monthly, "2026-03-01")
 		for _, n := range []string{"a1", "a2", "a3"} {
 			Expect(k8sClient.Create(ctx, assignment(ns, n, "eul"))).To(Succeed())
 		}
@@ -198,10 +186,7 @@ var _ = Describe("A plan over time", func() {
 
 	It("catches up one renewal per missed term, in order, after the operator was away", func() {
 		fakeClock.SetTime(at("2026-03-10", 9))
-		p := plan(ns, "eul", "t-eul", 3, v1alpha1.Monthly)
-		p.Spec.StartDate = "2026-03-01"
-		Expect(k8sClient.Create(ctx, p)).To(Succeed())
-		eventuallyReady(ns, "eul")
+		startPlan(ns, "eul", "t-eul", 3, v1alpha1.Monthly, "2026-03-01")
 
 		travel(at("2026-06-15", 9), ns, "eul")
 		got := eventuallyAtRevision(ns, "eul", 4)
@@ -215,10 +200,7 @@ var _ = Describe("A plan over time", func() {
 
 	It("moves up a family at once with the prorated price difference, and down at the next term", func() {
 		fakeClock.SetTime(at("2026-03-10", 9))
-		p := plan(ns, "ep", "t-endpoint-basic", 4, v1alpha1.Monthly)
-		p.Spec.StartDate = "2026-03-01"
-		Expect(k8sClient.Create(ctx, p)).To(Succeed())
-		eventuallyReady(ns, "ep")
+		startPlan(ns, "ep", "t-endpoint-basic", 4, v1alpha1.Monthly, "2026-03-01")
 
 		updatePlan(ns, "ep", func(p *v1alpha1.CustomerLicensePlan) { p.Spec.Product = "t-endpoint-plus" })
 		got := eventuallyAtRevision(ns, "ep", 2)
