@@ -37,7 +37,7 @@ demo: manifests envtest ## Run the operator on a local control plane with the sa
 
 .PHONY: manifests
 manifests: controller-gen ## Generate the CRDs and RBAC from the markers.
-	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./..." output:crd:artifacts:config=config/crd/bases
 
 .PHONY: generate
 generate: controller-gen ## Generate the DeepCopy methods.
@@ -68,8 +68,8 @@ build: manifests generate fmt vet ## Build the manager binary.
 	go build -o bin/manager ./cmd
 
 .PHONY: run
-run: manifests generate fmt vet ## Run the manager against the cluster of your kubeconfig.
-	go run ./cmd
+run: manifests generate fmt vet ## Run the manager against the cluster of your kubeconfig (without webhooks).
+	go run ./cmd --webhooks=false
 
 .PHONY: docker-build
 docker-build: ## Build the manager image.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 	"github.com/partnerops/license-operator/internal/controller"
+	licensingwebhook "github.com/partnerops/license-operator/internal/webhook"
 )
 
 var scheme = runtime.NewScheme()
@@ -29,11 +30,14 @@ func init() {
 
 func main() {
 	var metricsAddr, probeAddr string
-	var leaderElect, secureMetrics bool
+	var leaderElect, secureMetrics, webhooks bool
+	var operatorUsername string
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to, such as :8443; 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the health probe endpoint binds to.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one replica reconciles at a time.")
 	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over HTTPS with authentication and authorization.")
+	flag.BoolVar(&webhooks, "webhooks", true, "Serve the admission webhooks (they need the serving certificate that config/default gets from cert-manager).")
+	flag.StringVar(&operatorUsername, "operator-username", "", "The user name the operator acts as, the only one allowed to write LicenseOrders; by default the API server is asked (SelfSubjectReview).")
 	opts := zap.Options{Development: true}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -41,7 +45,8 @@ func main() {
 	log := ctrl.Log.WithName("setup")
 
 	disableHTTP2 := func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	cfg := ctrl.GetConfigOrDie()
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: metricsAddr, SecureServing: secureMetrics, TLSOpts: []func(*tls.Config){disableHTTP2}},
 		WebhookServer:          webhook.NewServer(webhook.Options{TLSOpts: []func(*tls.Config){disableHTTP2}}),
@@ -57,6 +62,19 @@ func main() {
 	if err := controller.SetupWithManager(ctx, mgr, clock.RealClock{}); err != nil {
 		log.Error(err, "unable to set up the controllers")
 		os.Exit(1)
+	}
+	if webhooks {
+		if operatorUsername == "" {
+			if operatorUsername, err = licensingwebhook.OperatorUsername(ctx, cfg); err != nil {
+				log.Error(err, "unable to learn the operator's user name; set --operator-username")
+				os.Exit(1)
+			}
+		}
+		log.Info("serving the admission webhooks", "operator", operatorUsername)
+		if err := licensingwebhook.SetupWithManager(mgr, clock.RealClock{}, operatorUsername); err != nil {
+			log.Error(err, "unable to set up the webhooks")
+			os.Exit(1)
+		}
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		log.Error(err, "unable to set up the health check")

@@ -58,6 +58,10 @@ const (
 	ReasonValid = "Valid"
 	// ReasonAutomatic: approved by the billing profile's automatic approval policy.
 	ReasonAutomatic = "Automatic"
+	// ReasonApproved: a person approved the order.
+	ReasonApproved = "Approved"
+	// ReasonDenied: a person denied the order; it is rejected.
+	ReasonDenied = "Denied"
 	// ReasonFulfilled: the order was fulfilled.
 	ReasonFulfilled = "Fulfilled"
 

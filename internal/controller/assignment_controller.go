@@ -31,7 +31,7 @@ type AssignmentReconciler struct {
 
 // Reconcile sets the Assigned conditions and plan labels of one plan's assignments.
 func (r *AssignmentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	assignments, err := listAssignments(ctx, r, req.Namespace, req.Name)
+	assignments, err := ListAssignments(ctx, r, req.Namespace, req.Name)
 	if err != nil || len(assignments) == 0 {
 		return ctrl.Result{}, err
 	}

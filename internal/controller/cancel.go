@@ -27,7 +27,7 @@ func (r *PlanReconciler) cancel(ctx context.Context, plan *v1alpha1.CustomerLice
 			if !inFlight {
 				req := licensing.ChangeRequest{Change: v1alpha1.ChangeCancellation, Product: plan.Status.Product,
 					PaymentPlan: plan.Status.PaymentPlan, PreviousQuantity: plan.Status.Licenses, EffectiveDate: licensing.Day(r.Clock.Now())}
-				profile, err := getProfile(ctx, r)
+				profile, err := GetProfile(ctx, r)
 				if err != nil {
 					return err
 				}

@@ -12,8 +12,8 @@ import (
 	"github.com/partnerops/license-operator/internal/licensing"
 )
 
-// getProduct returns the catalog entry of a product, nil when it does not exist.
-func getProduct(ctx context.Context, c client.Reader, name string) (*v1alpha1.LicenseProduct, error) {
+// GetProduct returns the catalog entry of a product, nil when it does not exist.
+func GetProduct(ctx context.Context, c client.Reader, name string) (*v1alpha1.LicenseProduct, error) {
 	if name == "" {
 		return nil, nil
 	}
@@ -34,8 +34,8 @@ func productSpec(p *v1alpha1.LicenseProduct) *v1alpha1.LicenseProductSpec {
 	return &p.Spec
 }
 
-// getProfile returns the BillingProfile named default, nil when it does not exist.
-func getProfile(ctx context.Context, c client.Reader) (*v1alpha1.BillingProfile, error) {
+// GetProfile returns the BillingProfile named default, nil when it does not exist.
+func GetProfile(ctx context.Context, c client.Reader) (*v1alpha1.BillingProfile, error) {
 	p := &v1alpha1.BillingProfile{}
 	if err := c.Get(ctx, client.ObjectKey{Name: v1alpha1.DefaultBillingProfileName}, p); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -61,8 +61,8 @@ func currency(p *v1alpha1.BillingProfile) string {
 	return p.Spec.Currency
 }
 
-// listAssignments returns the LicenseAssignments that name a plan, oldest first.
-func listAssignments(ctx context.Context, c client.Reader, namespace, plan string) ([]v1alpha1.LicenseAssignment, error) {
+// ListAssignments returns the LicenseAssignments that name a plan, oldest first.
+func ListAssignments(ctx context.Context, c client.Reader, namespace, plan string) ([]v1alpha1.LicenseAssignment, error) {
 	list := &v1alpha1.LicenseAssignmentList{}
 	if err := c.List(ctx, list, client.InNamespace(namespace), client.MatchingFields{assignmentPlanField: plan}); err != nil {
 		return nil, err
@@ -106,10 +106,10 @@ func listOrders(ctx context.Context, c client.Reader, namespace, plan string) ([
 	return items, nil
 }
 
-// customerPlans returns the customer's other plans in the namespace: those with licenses in
+// CustomerPlans returns the customer's other plans in the namespace: those with licenses in
 // force (active), and those with none yet whose order is not refused (ordering, counted as what
 // they ask for).
-func customerPlans(ctx context.Context, c client.Reader, plan *v1alpha1.CustomerLicensePlan) (active, ordering []licensing.ActivePlan, err error) {
+func CustomerPlans(ctx context.Context, c client.Reader, plan *v1alpha1.CustomerLicensePlan) (active, ordering []licensing.ActivePlan, err error) {
 	list := &v1alpha1.CustomerLicensePlanList{}
 	if err := c.List(ctx, list, client.InNamespace(plan.Namespace)); err != nil {
 		return nil, nil, err
@@ -130,25 +130,25 @@ func customerPlans(ctx context.Context, c client.Reader, plan *v1alpha1.Customer
 	return active, ordering, nil
 }
 
-// orderInput gathers what the validation of an order for plan needs.
-func orderInput(ctx context.Context, c client.Reader, plan *v1alpha1.CustomerLicensePlan, o v1alpha1.LicenseOrderSpec) (licensing.OrderInput, *v1alpha1.LicenseProduct, *v1alpha1.BillingProfile, error) {
-	product, err := getProduct(ctx, c, o.Product)
+// GatherOrderInput gathers what the validation of an order for plan needs.
+func GatherOrderInput(ctx context.Context, c client.Reader, plan *v1alpha1.CustomerLicensePlan, o v1alpha1.LicenseOrderSpec) (licensing.OrderInput, *v1alpha1.LicenseProduct, *v1alpha1.BillingProfile, error) {
+	product, err := GetProduct(ctx, c, o.Product)
 	if err != nil {
 		return licensing.OrderInput{}, nil, nil, err
 	}
-	current, err := getProduct(ctx, c, plan.Status.Product)
+	current, err := GetProduct(ctx, c, plan.Status.Product)
 	if err != nil {
 		return licensing.OrderInput{}, nil, nil, err
 	}
-	profile, err := getProfile(ctx, c)
+	profile, err := GetProfile(ctx, c)
 	if err != nil {
 		return licensing.OrderInput{}, nil, nil, err
 	}
-	assignments, err := listAssignments(ctx, c, plan.Namespace, plan.Name)
+	assignments, err := ListAssignments(ctx, c, plan.Namespace, plan.Name)
 	if err != nil {
 		return licensing.OrderInput{}, nil, nil, err
 	}
-	others, _, err := customerPlans(ctx, c, plan)
+	others, _, err := CustomerPlans(ctx, c, plan)
 	if err != nil {
 		return licensing.OrderInput{}, nil, nil, err
 	}

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -25,8 +26,11 @@ import (
 // are written in one status write, so an order is charged once however often it is reconciled.
 type OrderReconciler struct {
 	client.Client
-	Clock    clock.PassiveClock
-	Recorder events.EventRecorder
+	// APIReader reads the BillingProfile from the API server rather than the cache: approval and
+	// currency are decided by the profile as it is now.
+	APIReader client.Reader
+	Clock     clock.PassiveClock
+	Recorder  events.EventRecorder
 }
 
 // +kubebuilder:rbac:groups=licensing.partnerops.io,resources=licenseorders,verbs=get;list;watch
@@ -114,10 +118,15 @@ func (r *OrderReconciler) decide(ctx context.Context, order *v1alpha1.LicenseOrd
 			Message: "plan " + order.Spec.Plan + " does not exist: the order cannot take effect"}, now)
 		return nil
 	}
-	input, product, profile, err := orderInput(ctx, r, plan, order.Spec)
+	input, product, _, err := GatherOrderInput(ctx, r, plan, order.Spec)
 	if err != nil {
 		return err
 	}
+	profile, err := GetProfile(ctx, r.APIReader)
+	if err != nil {
+		return err
+	}
+	input.Profile = profileSpec(profile)
 	assigned := input.Assigned
 	order.Status.UsageAtValidation = &assigned
 	if v := licensing.ValidateOrder(input); !v.Passed() {
@@ -126,38 +135,58 @@ func (r *OrderReconciler) decide(ctx context.Context, order *v1alpha1.LicenseOrd
 	}
 	setCondition(&order.Status.Conditions, metav1.Condition{Type: v1alpha1.OrderValid, Status: metav1.ConditionTrue,
 		Reason: v1alpha1.ReasonValid, Message: "every business rule passed"}, order.Generation, now)
-	if meta.FindStatusCondition(order.Status.Conditions, v1alpha1.OrderApproved) == nil {
-		setCondition(&order.Status.Conditions, metav1.Condition{Type: v1alpha1.OrderApproved, Status: metav1.ConditionTrue,
-			Reason: v1alpha1.ReasonAutomatic, Message: "approved automatically by the billing profile's approval policy"}, order.Generation, now)
-	}
 	if order.Status.State == "" {
 		order.Status.State = v1alpha1.OrderPending
 	}
+
+	price, err := r.price(order, plan, product, profile)
+	if err != nil {
+		return err
+	}
+	charge := &v1alpha1.Charge{Amount: price.Charge.Amount(), Currency: currency(profile), Description: price.Description}
+	switch approved := meta.FindStatusCondition(order.Status.Conditions, v1alpha1.OrderApproved); {
+	case approved != nil && approved.Status == metav1.ConditionFalse:
+		reject(order, licensing.Verdict{Reason: v1alpha1.ReasonDenied, Message: "the order was denied: " + approved.Message}, now)
+		return nil
+	case approved != nil && approved.Status == metav1.ConditionTrue:
+	default:
+		if needed, why := licensing.ApprovalNeeded(profileSpec(profile), order.Spec.Change, price.Charge); needed {
+			// The approver sees what they approve: the charge, computed as it will be billed.
+			order.Status.State = v1alpha1.OrderAwaitingApproval
+			order.Status.Charge, order.Status.PricePerLicense = charge, price.PricePerLicense.Amount()
+			order.Status.Message = fmt.Sprintf("waits for a person's approval, because %s: an approver sets the Approved condition", why)
+			return nil
+		}
+		// Approved is set once and never changed afterwards.
+		setCondition(&order.Status.Conditions, metav1.Condition{Type: v1alpha1.OrderApproved, Status: metav1.ConditionTrue,
+			Reason: v1alpha1.ReasonAutomatic, Message: "approved automatically by the billing profile's approval policy"}, order.Generation, now)
+	}
 	if now.Time.Before(licensing.DueAt(order.Spec)) {
+		order.Status.State = v1alpha1.OrderPending
 		return nil
 	}
+	order.Status.Message = ""
+	order.Status.PricePerLicense, order.Status.Charge = price.PricePerLicense.Amount(), charge
+	order.Status.State = v1alpha1.OrderFulfilled
+	order.Status.FulfilledAt = &now
+	setCondition(&order.Status.Conditions, metav1.Condition{Type: v1alpha1.OrderFulfilledCondition, Status: metav1.ConditionTrue,
+		Reason: v1alpha1.ReasonFulfilled, Message: "charged " + string(charge.Amount) + " " + charge.Currency}, order.Generation, now)
+	return nil
+}
 
+// price computes the order's charge against the plan in force and the catalog.
+func (r *OrderReconciler) price(order *v1alpha1.LicenseOrder, plan *v1alpha1.CustomerLicensePlan, product *v1alpha1.LicenseProduct, profile *v1alpha1.BillingProfile) (licensing.Pricing, error) {
 	var catalogPrice v1alpha1.Amount
 	if product != nil {
 		catalogPrice, _ = licensing.PriceFor(&product.Spec, order.Spec.PaymentPlan)
 	}
 	start, err := licensing.BillingStart(plan.Spec, plan.Status, plan.CreationTimestamp.Time, order.Spec)
 	if err != nil {
-		return err
+		return licensing.Pricing{}, err
 	}
-	price, err := licensing.PriceOrder(licensing.PricingInput{
+	return licensing.PriceOrder(licensing.PricingInput{
 		Order: order.Spec, Plan: plan.Status, CatalogPrice: catalogPrice, Currency: currency(profile), StartDate: start,
 	})
-	if err != nil {
-		return err
-	}
-	order.Status.PricePerLicense = price.PricePerLicense.Amount()
-	order.Status.Charge = &v1alpha1.Charge{Amount: price.Charge.Amount(), Currency: currency(profile), Description: price.Description}
-	order.Status.State = v1alpha1.OrderFulfilled
-	order.Status.FulfilledAt = &now
-	setCondition(&order.Status.Conditions, metav1.Condition{Type: v1alpha1.OrderFulfilledCondition, Status: metav1.ConditionTrue,
-		Reason: v1alpha1.ReasonFulfilled, Message: "charged " + string(price.Charge.Amount()) + " " + currency(profile)}, order.Generation, now)
-	return nil
 }
 
 func reject(order *v1alpha1.LicenseOrder, v licensing.Verdict, now metav1.Time) {
@@ -174,6 +203,9 @@ func (r *OrderReconciler) record(order *v1alpha1.LicenseOrder, plan *v1alpha1.Cu
 		r.Recorder.Eventf(order, related, corev1.EventTypeNormal, "OrderFulfilled", "FulfilOrder",
 			"order %s fulfilled: %s, %d x %s, charge %s %s", order.Name, order.Spec.Change, order.Spec.Quantity,
 			order.Spec.Product, order.Status.Charge.Amount, order.Status.Charge.Currency)
+	case v1alpha1.OrderAwaitingApproval:
+		r.Recorder.Eventf(order, related, corev1.EventTypeNormal, "AwaitingApproval", "ApproveOrder",
+			"order %s (%s, charge %s %s) %s", order.Name, order.Spec.Change, order.Status.Charge.Amount, order.Status.Charge.Currency, order.Status.Message)
 	case v1alpha1.OrderRejected:
 		r.Recorder.Eventf(order, related, corev1.EventTypeWarning, "OrderRejected", "ValidateOrder",
 			"order %s rejected, %s: %s", order.Name, order.Status.Reason, order.Status.Message)

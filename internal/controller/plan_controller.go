@@ -89,7 +89,7 @@ func (r *PlanReconciler) patchFinalizer(ctx context.Context, plan *v1alpha1.Cust
 
 // writeStatus sets the plan's usage, billing and conditions, and writes the status if it changed.
 func (r *PlanReconciler) writeStatus(ctx context.Context, plan, before *v1alpha1.CustomerLicensePlan, d decision) error {
-	assignments, err := listAssignments(ctx, r, plan.Namespace, plan.Name)
+	assignments, err := ListAssignments(ctx, r, plan.Namespace, plan.Name)
 	if err != nil {
 		return err
 	}
@@ -140,11 +140,11 @@ type decision struct {
 // ordered again until the refusal no longer holds (usage dropped, a required plan appeared, the
 // catalog or profile changed), so a refusal never turns into a loop.
 func (r *PlanReconciler) decide(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, orders []v1alpha1.LicenseOrder) (decision, error) {
-	profile, err := getProfile(ctx, r)
+	profile, err := GetProfile(ctx, r)
 	if err != nil {
 		return decision{}, err
 	}
-	inForce, err := getProduct(ctx, r, plan.Status.Product)
+	inForce, err := GetProduct(ctx, r, plan.Status.Product)
 	if err != nil {
 		return decision{}, err
 	}
@@ -162,7 +162,7 @@ func (r *PlanReconciler) decide(ctx context.Context, plan *v1alpha1.CustomerLice
 	// no longer holds.
 	if latest != nil && latest.Status.State == v1alpha1.OrderRejected && latest.Spec.Change == v1alpha1.ChangeRenewal &&
 		plan.Status.Term != nil && latest.Spec.EffectiveDate == plan.Status.Term.End {
-		if d.readiness.RenewalRefusal, err = r.revalidate(ctx, plan, latest.Spec); err != nil {
+		if d.readiness.RenewalRefusal, err = r.revalidate(ctx, plan, latest); err != nil {
 			return d, err
 		}
 	}
@@ -186,7 +186,7 @@ func (r *PlanReconciler) decide(ctx context.Context, plan *v1alpha1.CustomerLice
 	case needed != nil:
 		if latest != nil && latest.Status.State == v1alpha1.OrderRejected && latest.Spec.PlanGeneration == plan.Generation && needed.Same(latest.Spec) {
 			d.readiness.Rejected = latest
-			if d.readiness.Refusal, err = r.revalidate(ctx, plan, latest.Spec); err != nil || !d.readiness.Refusal.Passed() {
+			if d.readiness.Refusal, err = r.revalidate(ctx, plan, latest); err != nil || !d.readiness.Refusal.Passed() {
 				return d, err
 			}
 			d.readiness.Rejected = nil
@@ -230,7 +230,7 @@ func (r *PlanReconciler) neededChange(ctx context.Context, plan *v1alpha1.Custom
 // scheduledPrice is the catalog price of the product and payment plan scheduled for the next term.
 func (r *PlanReconciler) scheduledPrice(ctx context.Context, st v1alpha1.CustomerLicensePlanStatus) (v1alpha1.Amount, error) {
 	next := licensing.Scheduled(st)
-	p, err := getProduct(ctx, r, next.Product)
+	p, err := GetProduct(ctx, r, next.Product)
 	if err != nil || p == nil {
 		return "", err
 	}
@@ -242,11 +242,11 @@ func (r *PlanReconciler) scheduledPrice(ctx context.Context, st v1alpha1.Custome
 // requires: the change is ordered once they are in force, rather than refused now.
 func (r *PlanReconciler) awaitedPlans(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, req licensing.ChangeRequest) ([]string, error) {
 	spec := r.orderSpec(plan, req, 0, nil)
-	input, _, _, err := orderInput(ctx, r, plan, spec)
+	input, _, _, err := GatherOrderInput(ctx, r, plan, spec)
 	if err != nil {
 		return nil, err
 	}
-	_, ordering, err := customerPlans(ctx, r, plan)
+	_, ordering, err := CustomerPlans(ctx, r, plan)
 	if err != nil || !licensing.AwaitsRequiredPlans(input, ordering) {
 		return nil, err
 	}
@@ -259,9 +259,13 @@ func (r *PlanReconciler) awaitedPlans(ctx context.Context, plan *v1alpha1.Custom
 	return names, nil
 }
 
-// revalidate runs the business rules on a refused order's change again, with what holds now.
-func (r *PlanReconciler) revalidate(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, o v1alpha1.LicenseOrderSpec) (licensing.Verdict, error) {
-	input, _, _, err := orderInput(ctx, r, plan, o)
+// revalidate runs the business rules on a refused order's change again, with what holds now. A
+// person's denial stands: it is not a rule that can come to pass.
+func (r *PlanReconciler) revalidate(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, refused *v1alpha1.LicenseOrder) (licensing.Verdict, error) {
+	if refused.Status.Reason == v1alpha1.ReasonDenied {
+		return licensing.Verdict{Reason: refused.Status.Reason, Message: refused.Status.Message}, nil
+	}
+	input, _, _, err := GatherOrderInput(ctx, r, plan, refused.Spec)
 	if err != nil {
 		return licensing.Verdict{}, err
 	}
@@ -286,11 +290,11 @@ func (r *PlanReconciler) isUpgrade(ctx context.Context, plan *v1alpha1.CustomerL
 	if plan.Spec.Product == plan.Status.Product || plan.Status.Product == "" {
 		return false, nil
 	}
-	from, err := getProduct(ctx, r, plan.Status.Product)
+	from, err := GetProduct(ctx, r, plan.Status.Product)
 	if err != nil {
 		return false, err
 	}
-	to, err := getProduct(ctx, r, plan.Spec.Product)
+	to, err := GetProduct(ctx, r, plan.Spec.Product)
 	if err != nil {
 		return false, err
 	}
@@ -337,7 +341,7 @@ func requestedBy(plan *v1alpha1.CustomerLicensePlan, change v1alpha1.OrderChange
 // the order exists already (a restart between the create and the status write, or a cache that
 // has not seen it yet), the existing order is the one in flight.
 func (r *PlanReconciler) createOrder(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, spec v1alpha1.LicenseOrderSpec) (*v1alpha1.LicenseOrder, error) {
-	if p, err := getProduct(ctx, r, spec.Product); err != nil {
+	if p, err := GetProduct(ctx, r, spec.Product); err != nil {
 		return nil, err
 	} else if p != nil {
 		spec.SKU = p.Spec.SKU

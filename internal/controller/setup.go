@@ -29,7 +29,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, clk clock.PassiveCl
 	if err := (&PlanReconciler{Client: mgr.GetClient(), Clock: clk, Recorder: recorder}).SetupWithManager(mgr); err != nil {
 		return err
 	}
-	if err := (&OrderReconciler{Client: mgr.GetClient(), Clock: clk, Recorder: recorder}).SetupWithManager(mgr); err != nil {
+	if err := (&OrderReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: clk, Recorder: recorder}).SetupWithManager(mgr); err != nil {
 		return err
 	}
 	return (&AssignmentReconciler{Client: mgr.GetClient(), Clock: clk}).SetupWithManager(mgr)

@@ -74,6 +74,21 @@ var OrderRules = []Rule{
 	{"UsageMinimum", CheckUsageMinimum},
 }
 
+// ValidateAdmission runs the rules an admission webhook can judge when a plan's spec changes: all
+// of OrderRules but the requirements on other plans, because plans declared together (GitOps)
+// arrive one by one and their orders wait for each other.
+func ValidateAdmission(in OrderInput) Verdict {
+	for _, r := range OrderRules {
+		if r.Name == "Requirements" {
+			continue
+		}
+		if v := r.Check(in); !v.Passed() {
+			return v
+		}
+	}
+	return pass()
+}
+
 // ValidateOrder runs OrderRules and returns the first failure, or a passing Verdict. Expiry and
 // Cancellation orders record what happened and are always valid.
 func ValidateOrder(in OrderInput) Verdict {
@@ -299,4 +314,19 @@ func IsRequired(p *v1alpha1.LicenseProductSpec, product string) bool {
 		}
 	}
 	return false
+}
+
+// AssignmentRoom checks that a plan has a license for one more assignment: its licenses in force
+// exceed the assigned ones, or its spec raises the quantity above them (the increase is on its way).
+func AssignmentRoom(plan string, spec v1alpha1.CustomerLicensePlanSpec, st v1alpha1.CustomerLicensePlanStatus, assigned int32) Verdict {
+	licensed := int32(0)
+	if IsActive(st) {
+		licensed = st.Licenses
+	}
+	if assigned < licensed || (spec.Quantity > licensed && assigned < spec.Quantity) {
+		return pass()
+	}
+	return fail(v1alpha1.ReasonOverLicensed,
+		"plan %q has %d license%s in force and %d assigned: raise the plan's spec.quantity first (kubectl patch clp %s --type merge -p '{\"spec\":{\"quantity\":%d}}')",
+		plan, licensed, plural(int64(licensed)), assigned, plan, assigned+1)
 }

@@ -1,0 +1,54 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/partnerops/license-operator/api/v1alpha1"
+	"github.com/partnerops/license-operator/internal/controller"
+	"github.com/partnerops/license-operator/internal/licensing"
+)
+
+// +kubebuilder:webhook:path=/validate-licensing-partnerops-io-v1alpha1-licenseassignment,mutating=false,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=licenseassignments,verbs=create,versions=v1alpha1,name=vlicenseassignment.licensing.partnerops.io,admissionReviewVersions=v1
+
+// assignmentValidator refuses a new assignment when every license of its plan is assigned, unless
+// the plan is being increased to cover it, as the portal refuses a user or endpoint that no
+// license covers.
+type assignmentValidator struct {
+	client client.Reader
+	// plans reads the plan from the API server: an increase just made lets its assignments in.
+	plans client.Reader
+}
+
+func (v *assignmentValidator) ValidateCreate(ctx context.Context, a *v1alpha1.LicenseAssignment) (admission.Warnings, error) {
+	plan := &v1alpha1.CustomerLicensePlan{}
+	if err := v.plans.Get(ctx, client.ObjectKey{Namespace: a.Namespace, Name: a.Spec.Plan}, plan); err != nil {
+		if apierrors.IsNotFound(err) {
+			return admission.Warnings{fmt.Sprintf("plan %q does not exist (yet): the assignment is not Assigned until it does and has a free license", a.Spec.Plan)}, nil
+		}
+		return nil, apierrors.NewInternalError(err)
+	}
+	assignments, err := controller.ListAssignments(ctx, v.client, a.Namespace, a.Spec.Plan)
+	if err != nil {
+		return nil, apierrors.NewInternalError(err)
+	}
+	if v := licensing.AssignmentRoom(plan.Name, plan.Spec, plan.Status, int32(len(assignments))); !v.Passed() {
+		return nil, apierrors.NewInvalid(schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "LicenseAssignment"}, a.Name,
+			field.ErrorList{field.Invalid(field.NewPath("spec", "plan"), a.Spec.Plan, v.Message)})
+	}
+	return nil, nil
+}
+
+func (v *assignmentValidator) ValidateUpdate(context.Context, *v1alpha1.LicenseAssignment, *v1alpha1.LicenseAssignment) (admission.Warnings, error) {
+	return nil, nil
+}
+
+func (v *assignmentValidator) ValidateDelete(context.Context, *v1alpha1.LicenseAssignment) (admission.Warnings, error) {
+	return nil, nil
+}

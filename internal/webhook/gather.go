@@ -1,0 +1,51 @@
+package webhook
+
+import (
+	"context"
+
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/partnerops/license-operator/api/v1alpha1"
+	"github.com/partnerops/license-operator/internal/controller"
+	"github.com/partnerops/license-operator/internal/licensing"
+)
+
+// previewInput gathers what the rules and the preview need to judge a plan's spec, as the
+// controllers gather it; the BillingProfile comes from profiles.
+func previewInput(ctx context.Context, c, profiles client.Reader, p *v1alpha1.CustomerLicensePlan, clk clock.PassiveClock) (licensing.PreviewInput, error) {
+	in := licensing.PreviewInput{Plan: p.Name, Spec: p.Spec, Status: p.Status, Created: p.CreationTimestamp.Time, Now: clk.Now()}
+	if in.Created.IsZero() {
+		in.Created = in.Now
+	}
+	product, err := controller.GetProduct(ctx, c, p.Spec.Product)
+	if err != nil {
+		return in, err
+	}
+	current, err := controller.GetProduct(ctx, c, p.Status.Product)
+	if err != nil {
+		return in, err
+	}
+	profile, err := controller.GetProfile(ctx, profiles)
+	if err != nil {
+		return in, err
+	}
+	if in.OtherPlans, _, err = controller.CustomerPlans(ctx, c, p); err != nil {
+		return in, err
+	}
+	assignments, err := controller.ListAssignments(ctx, c, p.Namespace, p.Name)
+	if err != nil {
+		return in, err
+	}
+	in.Assigned = int32(len(assignments))
+	if product != nil {
+		in.Product = &product.Spec
+	}
+	if current != nil {
+		in.CurrentProduct = &current.Spec
+	}
+	if profile != nil {
+		in.Profile = &profile.Spec
+	}
+	return in, nil
+}

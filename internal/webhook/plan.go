@@ -1,0 +1,171 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/partnerops/license-operator/api/v1alpha1"
+	"github.com/partnerops/license-operator/internal/controller"
+	"github.com/partnerops/license-operator/internal/licensing"
+)
+
+// +kubebuilder:webhook:path=/mutate-licensing-partnerops-io-v1alpha1-customerlicenseplan,mutating=true,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=customerlicenseplans,verbs=create;update,versions=v1alpha1,name=mcustomerlicenseplan.licensing.partnerops.io,admissionReviewVersions=v1
+// +kubebuilder:webhook:path=/validate-licensing-partnerops-io-v1alpha1-customerlicenseplan,mutating=false,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=customerlicenseplans,verbs=create;update,versions=v1alpha1,name=vcustomerlicenseplan.licensing.partnerops.io,admissionReviewVersions=v1
+
+// planDefaulter records who changed a plan's spec and fills in its defaults. It edits the object
+// as JSON, so that nothing else the user wrote is re-encoded: a Go round trip would rewrite
+// renewBefore "168h" as "168h0m0s".
+//
+// The requested-by annotation is the user of the request that created the plan or last changed
+// its spec; on any other update it keeps its value, so nobody can set it to someone else.
+type planDefaulter struct {
+	client client.Reader
+	clock  clock.PassiveClock
+}
+
+func (d *planDefaulter) Handle(ctx context.Context, req admission.Request) admission.Response {
+	obj, old := map[string]any{}, map[string]any{}
+	if err := json.Unmarshal(req.Object.Raw, &obj); err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	if req.Operation == admissionv1.Update {
+		if err := json.Unmarshal(req.OldObject.Raw, &old); err != nil {
+			return admission.Errored(http.StatusBadRequest, err)
+		}
+	}
+	meta := mapOf(obj, "metadata")
+	spec := mapOf(obj, "spec")
+	annotations := mapOf(meta, "annotations")
+	if req.Operation == admissionv1.Create || !reflect.DeepEqual(old["spec"], obj["spec"]) {
+		annotations[controller.RequestedByAnnotation] = req.UserInfo.Username
+	} else if was, ok := mapOf(mapOf(old, "metadata"), "annotations")[controller.RequestedByAnnotation]; ok {
+		annotations[controller.RequestedByAnnotation] = was
+	} else {
+		delete(annotations, controller.RequestedByAnnotation)
+	}
+	if len(annotations) == 0 {
+		delete(meta, "annotations")
+	}
+
+	if _, ok := spec["startDate"]; !ok && req.Operation == admissionv1.Create {
+		spec["startDate"] = string(licensing.FormatDate(d.clock.Now()))
+	}
+	if cc, _ := spec["costCenter"].(string); cc == "" {
+		bp := &v1alpha1.BillingProfile{}
+		err := d.client.Get(ctx, client.ObjectKey{Name: v1alpha1.DefaultBillingProfileName}, bp)
+		if err != nil && !apierrors.IsNotFound(err) {
+			return admission.Errored(http.StatusInternalServerError, err)
+		}
+		if err == nil && bp.Spec.DefaultCostCenter != "" {
+			spec["costCenter"] = bp.Spec.DefaultCostCenter
+		}
+	}
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return admission.Errored(http.StatusInternalServerError, err)
+	}
+	return admission.PatchResponseFromRaw(req.Object.Raw, raw)
+}
+
+// mapOf returns m[key] as a map, creating it when it is missing.
+func mapOf(m map[string]any, key string) map[string]any {
+	if v, ok := m[key].(map[string]any); ok {
+		return v
+	}
+	v := map[string]any{}
+	m[key] = v
+	return v
+}
+
+// planValidator refuses a change of a plan's spec that the business rules would reject, with a
+// message naming the field and the value, and previews in admission warnings the order the change
+// will place and its charge. `kubectl apply --dry-run=server` shows that preview without changing
+// anything. A requirement on another plan is only warned about: plans declared together wait for
+// each other.
+type planValidator struct {
+	client   client.Reader
+	profiles client.Reader
+	clock    clock.PassiveClock
+}
+
+func (v *planValidator) ValidateCreate(ctx context.Context, p *v1alpha1.CustomerLicensePlan) (admission.Warnings, error) {
+	return v.validate(ctx, p)
+}
+
+func (v *planValidator) ValidateUpdate(ctx context.Context, old, p *v1alpha1.CustomerLicensePlan) (admission.Warnings, error) {
+	if reflect.DeepEqual(old.Spec, p.Spec) || !p.DeletionTimestamp.IsZero() {
+		return nil, nil // metadata only: the operator's finalizer, labels
+	}
+	return v.validate(ctx, p)
+}
+
+func (v *planValidator) ValidateDelete(context.Context, *v1alpha1.CustomerLicensePlan) (admission.Warnings, error) {
+	return nil, nil
+}
+
+func (v *planValidator) validate(ctx context.Context, p *v1alpha1.CustomerLicensePlan) (admission.Warnings, error) {
+	in, err := previewInput(ctx, v.client, v.profiles, p, v.clock)
+	if err != nil {
+		return nil, apierrors.NewInternalError(err)
+	}
+	warnings := preface(ctx, licensing.Preview(in))
+	req, ok := licensing.NeededChange(p.Spec, p.Status, in.Now, licensing.IsUpgrade(in.CurrentProduct, in.Product, p.Status.PaymentPlan))
+	if !ok {
+		return warnings, nil
+	}
+	verdict := licensing.ValidateAdmission(licensing.OrderInput{
+		Plan: p.Name, Change: req.Change, ProductName: req.Product, Product: in.Product, CurrentProduct: in.CurrentProduct,
+		PaymentPlan: req.PaymentPlan, Quantity: req.Quantity, CostCenter: licensing.EffectiveCostCenter(p.Spec.CostCenter, in.Profile),
+		Profile: in.Profile, OtherPlans: in.OtherPlans, Assigned: in.Assigned,
+	})
+	if verdict.Passed() {
+		return warnings, nil
+	}
+	path, value := fieldOf(verdict.Reason, p.Spec)
+	return warnings, apierrors.NewInvalid(schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "CustomerLicensePlan"}, p.Name,
+		field.ErrorList{field.Invalid(path, value, verdict.Reason+": "+verdict.Message)})
+}
+
+// fieldOf names the spec field a refusal is about, and its value.
+func fieldOf(reason string, spec v1alpha1.CustomerLicensePlanSpec) (*field.Path, any) {
+	p := field.NewPath("spec")
+	switch reason {
+	case v1alpha1.ReasonPaymentPlanNotOffered:
+		return p.Child("paymentPlan"), spec.PaymentPlan
+	case v1alpha1.ReasonUnknownCostCenter:
+		return p.Child("costCenter"), spec.CostCenter
+	case v1alpha1.ReasonUsageBelowMinimum:
+		return p.Child("quantity"), spec.Quantity
+	}
+	return p.Child("product"), spec.Product
+}
+
+// preface marks the preview as what would happen on a dry run, and what will happen otherwise.
+func preface(ctx context.Context, lines []string) admission.Warnings {
+	if len(lines) == 0 {
+		return nil
+	}
+	verb := "will"
+	if req, err := admission.RequestFromContext(ctx); err == nil && req.DryRun != nil && *req.DryRun {
+		verb = "would"
+	}
+	out := make(admission.Warnings, len(lines))
+	for i, l := range lines {
+		out[i] = fmt.Sprintf("license-operator %s place %s", verb, l)
+		if i > 0 {
+			out[i] = "license-operator " + l
+		}
+	}
+	return out
+}
