@@ -117,13 +117,17 @@ var _ = Describe("Plans at admission", func() {
 			Expect(err.Error()).To(ContainSubstring(message))
 		},
 		Entry("an unknown product", nil,
-			func(ns string) *v1alpha1.CustomerLicensePlan { return newPlan(ns, "x", "no-such-product", 1, v1alpha1.Monthly) },
+			func(ns string) *v1alpha1.CustomerLicensePlan {
+				return newPlan(ns, "x", "no-such-product", 1, v1alpha1.Monthly)
+			},
 			`spec.product: Invalid value: "no-such-product"`, "UnknownProduct"),
 		Entry("a payment plan the product does not offer", nil,
 			func(ns string) *v1alpha1.CustomerLicensePlan { return newPlan(ns, "x", "t-eul", 1, v1alpha1.Prepay5Y) },
 			`spec.paymentPlan: Invalid value: "Prepay5Y"`, "choose one of Monthly, Prepay1Y"),
 		Entry("an unknown cost center",
-			func(string) { withProfile(v1alpha1.BillingProfileSpec{Currency: "EUR", CostCenters: []v1alpha1.CostCenter{{Name: "sales"}}}) },
+			func(string) {
+				withProfile(v1alpha1.BillingProfileSpec{Currency: "EUR", CostCenters: []v1alpha1.CostCenter{{Name: "sales"}}})
+			},
 			func(ns string) *v1alpha1.CustomerLicensePlan {
 				p := newPlan(ns, "x", "t-eul", 1, v1alpha1.Monthly)
 				p.Spec.CostCenter = "marketing"
@@ -236,7 +240,9 @@ var _ = Describe("Orders at admission", func() {
 
 		By("a denied order is rejected and nothing changes in force")
 		Expect(mergePatch(alice, p, `{"spec":{"quantity":6}}`)).To(Succeed())
-		Eventually(func(g Gomega) { g.Expect(getOrder(g, ns, "eul-2").Status.State).To(Equal(v1alpha1.OrderAwaitingApproval)) }).Should(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(getOrder(g, ns, "eul-2").Status.State).To(Equal(v1alpha1.OrderAwaitingApproval))
+		}).Should(Succeed())
 		Expect(approve(bob, ns, "eul-2", "False")).To(Succeed())
 		Eventually(func(g Gomega) {
 			o := getOrder(g, ns, "eul-2")
