@@ -254,6 +254,8 @@ type CustomerLicensePlanStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=clp,categories=licensing
+// +kubebuilder:selectablefield:JSONPath=`.spec.customer`
+// +kubebuilder:selectablefield:JSONPath=`.spec.product`
 // +kubebuilder:printcolumn:name="Customer",type=string,JSONPath=`.spec.customer`
 // +kubebuilder:printcolumn:name="Product",type=string,JSONPath=`.spec.product`
 // +kubebuilder:printcolumn:name="Licenses",type=integer,JSONPath=`.status.licenses`

@@ -64,6 +64,7 @@ type LicenseAssignmentStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=lasg,categories=licensing
+// +kubebuilder:selectablefield:JSONPath=`.spec.plan`
 // +kubebuilder:printcolumn:name="Plan",type=string,JSONPath=`.spec.plan`
 // +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.assignee.type`
 // +kubebuilder:printcolumn:name="Assignee",type=string,JSONPath=`.spec.assignee.name`

@@ -205,6 +205,9 @@ type LicenseOrderStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=lo,categories=licensing
+// +kubebuilder:selectablefield:JSONPath=`.spec.plan`
+// +kubebuilder:selectablefield:JSONPath=`.spec.change`
+// +kubebuilder:selectablefield:JSONPath=`.status.state`
 // +kubebuilder:printcolumn:name="Date (UTC)",type=string,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="User",type=string,JSONPath=`.spec.requestedBy`
 // +kubebuilder:printcolumn:name="SKU",type=string,JSONPath=`.spec.sku`

@@ -18,12 +18,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"time"
 
 	uberzap "go.uber.org/zap"
@@ -38,10 +41,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 	"github.com/partnerops/license-operator/internal/controller"
 	sampleobjects "github.com/partnerops/license-operator/internal/samples"
+	licensingwebhook "github.com/partnerops/license-operator/internal/webhook"
 )
 
 // fieldOwner is the field manager of the samples the demo applies.
@@ -99,6 +104,8 @@ func run(ctx context.Context, kubeconfig, logPath, samples string, timeout time.
 	testEnv := &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
+		// The admission webhooks run in the operator below; the API server calls them locally.
+		WebhookInstallOptions: envtest.WebhookInstallOptions{Paths: []string{filepath.Join(root, "config", "webhook", "manifests.yaml")}},
 	}
 	cfg, err := testEnv.Start()
 	if err != nil {
@@ -115,7 +122,7 @@ func run(ctx context.Context, kubeconfig, logPath, samples string, timeout time.
 			fmt.Printf("Stopped. Removed %s (its control plane is gone); kept the operator log %s.\n", kubeconfig, logPath)
 		}
 	}()
-	user, err := testEnv.AddUser(envtest.User{Name: "demo-admin", Groups: []string{"system:masters"}}, nil)
+	user, err := testEnv.AddUser(envtest.User{Name: demoUser, Groups: []string{"system:masters"}}, nil)
 	if err != nil {
 		return fmt.Errorf("add the admin user: %w", err)
 	}
@@ -128,16 +135,25 @@ func run(ctx context.Context, kubeconfig, logPath, samples string, timeout time.
 	scheme := k8sruntime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(v1alpha1.AddToScheme(scheme))
+	wio := testEnv.WebhookInstallOptions
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
+		WebhookServer:          webhook.NewServer(webhook.Options{Host: wio.LocalServingHost, Port: wio.LocalServingPort, CertDir: wio.LocalServingCertDir}),
 	})
 	if err != nil {
 		return fmt.Errorf("create the manager: %w", err)
 	}
 	if err := controller.SetupWithManager(ctx, mgr, clock.RealClock{}); err != nil {
 		return fmt.Errorf("set up the controllers: %w", err)
+	}
+	operator, err := licensingwebhook.OperatorUsername(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := licensingwebhook.SetupWithManager(mgr, clock.RealClock{}, operator); err != nil {
+		return fmt.Errorf("set up the webhooks: %w", err)
 	}
 	mgrCtx, stopMgr := context.WithCancel(ctx)
 	mgrDone := make(chan struct{})
@@ -150,11 +166,15 @@ func run(ctx context.Context, kubeconfig, logPath, samples string, timeout time.
 		fmt.Printf("The operator is starting; its logs go to %s (errors are shown here too; -v shows all of them here).\n", logPath)
 	}
 
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	// The samples are applied as the kubeconfig's user, so the order history shows who ordered.
+	c, err := client.New(user.Config(), client.Options{Scheme: scheme})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("Applying %d sample objects from %s...\n", len(objs), samples)
+	if err := waitForWebhooks(ctx, wio.LocalServingHost, wio.LocalServingPort, timeout); err != nil {
+		return err
+	}
+	fmt.Printf("Applying %d sample objects from %s as %s...\n", len(objs), samples, demoUser)
 	for _, o := range objs {
 		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.Obj), client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
 			return fmt.Errorf("apply %s %s from %s: %w", o.Obj.GetKind(), objectKey(o.Obj), o.File, err)
@@ -191,6 +211,30 @@ func run(ctx context.Context, kubeconfig, logPath, samples string, timeout time.
 		return nil
 	case <-mgrDone:
 		return fmt.Errorf("the operator stopped unexpectedly: %v", mgrErr)
+	}
+}
+
+// demoUser is the user of the kubeconfig the demo writes, and who the samples are applied as.
+const demoUser = "demo-admin"
+
+// waitForWebhooks waits until the operator's webhook server accepts connections: the API server
+// refuses plans, orders and assignments until it does.
+func waitForWebhooks(ctx context.Context, host string, port int, timeout time.Duration) error {
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	deadline := time.Now().Add(timeout)
+	for {
+		conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // a local readiness probe
+		if err == nil {
+			return conn.Close()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the operator's webhook server at %s did not start within %s: %w", addr, timeout, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
 

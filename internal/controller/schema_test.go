@@ -75,6 +75,16 @@ var _ = Describe("The API schema", func() {
 		Expect(getOrder(ns, "eul-1")(Default).Spec.Quantity).To(Equal(int32(2)), "the order is unchanged")
 	})
 
+	It("lets kubectl select orders by state, change and plan (--field-selector)", func() {
+		Expect(k8sClient.Create(ctx, plan(ns, "eul", "t-eul", 2, v1alpha1.Monthly))).To(Succeed())
+		eventuallyReady(ns, "eul")
+		list := &v1alpha1.LicenseOrderList{}
+		Expect(k8sClient.List(ctx, list, client.InNamespace(ns), client.MatchingFields{"status.state": "Fulfilled", "spec.plan": "eul"})).To(Succeed())
+		Expect(list.Items).To(HaveLen(1))
+		Expect(k8sClient.List(ctx, list, client.InNamespace(ns), client.MatchingFields{"status.state": "AwaitingApproval"})).To(Succeed())
+		Expect(list.Items).To(BeEmpty())
+	})
+
 	It("refuses to move an assignment to another plan", func() {
 		a := assignment(ns, "ann", "eul")
 		Expect(k8sClient.Create(ctx, a)).To(Succeed())

@@ -133,7 +133,7 @@ func (v *planValidator) validate(ctx context.Context, p *v1alpha1.CustomerLicens
 		return warnings, nil
 	}
 	path, value := fieldOf(verdict.Reason, p.Spec)
-	return warnings, apierrors.NewInvalid(schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "CustomerLicensePlan"}, p.Name,
+	return nil, apierrors.NewInvalid(schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "CustomerLicensePlan"}, p.Name,
 		field.ErrorList{field.Invalid(path, value, verdict.Reason+": "+verdict.Message)})
 }
 
