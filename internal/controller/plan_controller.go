@@ -181,7 +181,7 @@ func (r *PlanReconciler) decide(ctx context.Context, plan *v1alpha1.CustomerLice
 	}
 	var place *licensing.ChangeRequest
 	switch {
-	case termDue && (needed == nil || licensing.TermEnded(plan.Status, now)):
+	case termDue && licensing.TermOrderFirst(plan.Status, needed != nil, now):
 		place = &termReq
 	case needed != nil:
 		if latest != nil && latest.Status.State == v1alpha1.OrderRejected && latest.Spec.PlanGeneration == plan.Generation && needed.Same(latest.Spec) {

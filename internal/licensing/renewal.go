@@ -47,6 +47,14 @@ func TermOrder(in TermInput) (ChangeRequest, bool, time.Time) {
 	return ChangeRequest{}, false, time.Time{}
 }
 
+// TermOrderFirst reports whether a due term order (Renewal, Expiry) is placed before the change
+// the spec asks for: when no change is asked for, or when the term has already ended, so that the
+// change applies to the term the renewal starts. Otherwise the change goes first, and the renewal
+// follows it, still before the term ends.
+func TermOrderFirst(st v1alpha1.CustomerLicensePlanStatus, changeAsked bool, now time.Time) bool {
+	return !changeAsked || TermEnded(st, now)
+}
+
 // TermEnded reports whether the plan's current term has ended at now.
 func TermEnded(st v1alpha1.CustomerLicensePlanStatus, now time.Time) bool {
 	end, ok := currentTermEnd(st)
