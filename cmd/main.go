@@ -13,6 +13,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
@@ -22,6 +23,10 @@ import (
 )
 
 var scheme = runtime.NewScheme()
+
+// The metrics endpoint asks the API server who is calling and whether they may read metrics.
+// +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
 
 func init() {
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
@@ -45,10 +50,15 @@ func main() {
 	log := ctrl.Log.WithName("setup")
 
 	disableHTTP2 := func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }
+	metrics := metricsserver.Options{BindAddress: metricsAddr, SecureServing: secureMetrics, TLSOpts: []func(*tls.Config){disableHTTP2}}
+	if secureMetrics {
+		// Only callers the API server authenticates and allows to get /metrics may read them.
+		metrics.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
 	cfg := ctrl.GetConfigOrDie()
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: metricsAddr, SecureServing: secureMetrics, TLSOpts: []func(*tls.Config){disableHTTP2}},
+		Metrics:                metrics,
 		WebhookServer:          webhook.NewServer(webhook.Options{TLSOpts: []func(*tls.Config){disableHTTP2}}),
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         leaderElect,
