@@ -34,7 +34,7 @@ type PlanReconciler struct {
 	Recorder events.EventRecorder
 }
 
-// +kubebuilder:rbac:groups=licensing.partnerops.io,resources=customerlicenseplans,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=licensing.partnerops.io,resources=customerlicenseplans,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=licensing.partnerops.io,resources=customerlicenseplans/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=licensing.partnerops.io,resources=customerlicenseplans/finalizers,verbs=update
 // +kubebuilder:rbac:groups=licensing.partnerops.io,resources=licenseorders,verbs=get;list;watch;create
@@ -328,10 +328,11 @@ func (r *PlanReconciler) orderSpec(plan *v1alpha1.CustomerLicensePlan, req licen
 	}
 }
 
-// requestedBy is who an order is placed for: System for the operator's own term orders, the
-// user who last changed the plan's spec otherwise.
+// requestedBy is who an order is placed for: the user who last changed the plan's spec, or System
+// for the operator's own term orders and for cancellations (the API server does not tell the
+// operator who deleted a plan).
 func requestedBy(plan *v1alpha1.CustomerLicensePlan, change v1alpha1.OrderChange) string {
-	if licensing.IsTermOrder(change) {
+	if licensing.IsTermOrder(change) || change == v1alpha1.ChangeCancellation {
 		return v1alpha1.SystemUser
 	}
 	return plan.Annotations[RequestedByAnnotation]

@@ -241,5 +241,6 @@ var _ = Describe("A plan over time", func() {
 			g.Expect(apierrors.IsNotFound(err)).To(BeTrue())
 		}).Should(Succeed())
 		Expect(charges(ns, "eul")).To(Equal([]string{"eul-1 New 2026-03-10 20.00", "eul-2 Cancellation 2026-03-10 0.00"}))
+		Expect(getOrder(ns, "eul-2")(Default).Spec.RequestedBy).To(Equal(v1alpha1.SystemUser))
 	})
 })
