@@ -40,11 +40,14 @@ func Preview(in PreviewInput) []string {
 		CostCenter: EffectiveCostCenter(in.Spec.CostCenter, in.Profile)}
 	lines := []string{fmt.Sprintf("an order: %s of %d x %s (%s), effective %s", req.Change, req.Quantity, req.Product, req.PaymentPlan, order.EffectiveDate)}
 
-	verdict := ValidateOrder(OrderInput{Plan: in.Plan, Change: req.Change, ProductName: req.Product, Product: in.Product,
+	input := OrderInput{Plan: in.Plan, Change: req.Change, ProductName: req.Product, Product: in.Product,
 		CurrentProduct: in.CurrentProduct, PaymentPlan: req.PaymentPlan, Quantity: req.Quantity, CostCenter: order.CostCenter,
-		Profile: in.Profile, OtherPlans: in.OtherPlans, Assigned: in.Assigned})
-	if !verdict.Passed() {
+		Profile: in.Profile, OtherPlans: in.OtherPlans, Assigned: in.Assigned}
+	if verdict := ValidateAdmission(input); !verdict.Passed() {
 		return append(lines, fmt.Sprintf("the order would be rejected, %s: %s", verdict.Reason, verdict.Message))
+	}
+	if verdict := CheckRequirements(input); !verdict.Passed() {
+		lines = append(lines, fmt.Sprintf("requirement: %s (the order waits while a required plan is being ordered, and is rejected otherwise)", verdict.Message))
 	}
 
 	currency := "EUR"

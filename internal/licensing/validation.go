@@ -316,17 +316,19 @@ func IsRequired(p *v1alpha1.LicenseProductSpec, product string) bool {
 	return false
 }
 
-// AssignmentRoom checks that a plan has a license for one more assignment: its licenses in force
-// exceed the assigned ones, or its spec raises the quantity above them (the increase is on its way).
+// AssignmentRoom checks that a plan has a license for one more assignment. The plan's spec
+// decides: it raises the licenses (the increase is on its way) or keeps or lowers them (a decrease
+// takes effect at the next term, and the renewal must cover every assignment, else the plan
+// expires). So there is room while fewer than spec.quantity licenses are assigned.
 func AssignmentRoom(plan string, spec v1alpha1.CustomerLicensePlanSpec, st v1alpha1.CustomerLicensePlanStatus, assigned int32) Verdict {
+	if assigned < spec.Quantity {
+		return pass()
+	}
 	licensed := int32(0)
 	if IsActive(st) {
 		licensed = st.Licenses
 	}
-	if assigned < licensed || (spec.Quantity > licensed && assigned < spec.Quantity) {
-		return pass()
-	}
 	return fail(v1alpha1.ReasonOverLicensed,
-		"plan %q has %d license%s in force and %d assigned: raise the plan's spec.quantity first (kubectl patch clp %s --type merge -p '{\"spec\":{\"quantity\":%d}}')",
-		plan, licensed, plural(int64(licensed)), assigned, plan, assigned+1)
+		"plan %q has %d license%s in force and %d assigned, and its spec.quantity is %d: raise the plan's spec.quantity first (kubectl patch clp %s --type merge -p '{\"spec\":{\"quantity\":%d}}')",
+		plan, licensed, plural(int64(licensed)), assigned, spec.Quantity, plan, assigned+1)
 }
