@@ -32,20 +32,16 @@ import (
 	uberzap "go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	k8sruntime "k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 	"github.com/partnerops/license-operator/internal/controller"
 	sampleobjects "github.com/partnerops/license-operator/internal/samples"
+	"github.com/partnerops/license-operator/internal/testenv"
 	licensingwebhook "github.com/partnerops/license-operator/internal/webhook"
 )
 
@@ -101,12 +97,8 @@ func run(ctx context.Context, kubeconfig, logPath, samples string, timeout time.
 		return err
 	}
 	fmt.Printf("Starting a local control plane (kube-apiserver and etcd from %s)...\n", assets)
-	testEnv := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		// The admission webhooks run in the operator below; the API server calls them locally.
-		WebhookInstallOptions: envtest.WebhookInstallOptions{Paths: []string{filepath.Join(root, "config", "webhook", "manifests.yaml")}},
-	}
+	// The admission webhooks run in the operator below; the API server calls them locally.
+	testEnv := testenv.Environment(root, true)
 	cfg, err := testEnv.Start()
 	if err != nil {
 		_ = testEnv.Stop()
@@ -132,16 +124,9 @@ func run(ctx context.Context, kubeconfig, logPath, samples string, timeout time.
 	wroteKubeconfig = true
 	fmt.Printf("Control plane is up at %s; kubeconfig written to %s\n", cfg.Host, kubeconfig)
 
-	scheme := k8sruntime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(v1alpha1.AddToScheme(scheme))
+	scheme := testenv.Scheme()
 	wio := testEnv.WebhookInstallOptions
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		WebhookServer:          webhook.NewServer(webhook.Options{Host: wio.LocalServingHost, Port: wio.LocalServingPort, CertDir: wio.LocalServingCertDir}),
-	})
+	mgr, err := ctrl.NewManager(cfg, testenv.ManagerOptions(testEnv, scheme))
 	if err != nil {
 		return fmt.Errorf("create the manager: %w", err)
 	}

@@ -8,9 +8,9 @@ import (
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
+	"github.com/partnerops/license-operator/internal/testenv"
 )
 
 // Two operators reconcile the same plans, as two replicas do before leader election settles:
@@ -21,12 +21,9 @@ var _ = Describe("Two operators at once", func() {
 		ns := newNamespace()
 		second, stop := context.WithCancel(ctx)
 		DeferCleanup(stop)
-		mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-			Scheme:                 scheme,
-			Metrics:                metricsserver.Options{BindAddress: "0"},
-			HealthProbeBindAddress: "0",
-			Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
-		})
+		opts := testenv.ManagerOptions(testEnv, scheme)
+		opts.Controller = config.Controller{SkipNameValidation: ptr.To(true)}
+		mgr, err := ctrl.NewManager(cfg, opts)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(SetupWithManager(second, mgr, fakeClock)).To(Succeed())
 		go func() {

@@ -7,50 +7,6 @@ import (
 	"github.com/partnerops/license-operator/api/v1alpha1"
 )
 
-// admProduct is an Orderable Endpoint product offering Monthly (10.00) and Prepay1Y (100.00) that
-// requires at most as many licenses as the customer's connect plans hold.
-func admProduct() *v1alpha1.LicenseProductSpec {
-	return &v1alpha1.LicenseProductSpec{
-		SKU: "EP-PLUS", DisplayName: "Endpoint License Plus", Family: "Endpoint", Unit: "Endpoint",
-		Prices: []v1alpha1.Price{
-			{PaymentPlan: v1alpha1.Monthly, PricePerLicense: "10.00"},
-			{PaymentPlan: v1alpha1.Prepay1Y, PricePerLicense: "100.00"},
-		},
-		Requires: []v1alpha1.Requirement{{AnyOf: []string{"connect"}, Quantity: v1alpha1.RequireAtMost}},
-	}
-}
-
-// admValidInput is an order that passes every rule, requirements included; cases break rules of it.
-func admValidInput() OrderInput {
-	return OrderInput{
-		Plan: "web", Change: v1alpha1.ChangeNew, ProductName: "ep-plus", Product: admProduct(),
-		PaymentPlan: v1alpha1.Monthly, Quantity: 5, CostCenter: "sales",
-		Profile: &v1alpha1.BillingProfileSpec{Currency: "EUR",
-			CostCenters: []v1alpha1.CostCenter{{Name: "sales"}, {Name: "engineering"}}, DefaultCostCenter: "sales"},
-		OtherPlans: []ActivePlan{{Name: "conn", Product: "connect", Licenses: 10}},
-		Assigned:   3,
-	}
-}
-
-// admExpect asserts a verdict's reason and that its message contains every wanted fragment.
-func admExpect(t *testing.T, got Verdict, wantReason string, wantInMessage ...string) {
-	t.Helper()
-	if got.Reason != wantReason {
-		t.Fatalf("reason = %q, want %q (message %q)", got.Reason, wantReason, got.Message)
-	}
-	if got.Passed() != (wantReason == "") {
-		t.Errorf("Passed() = %v with reason %q", got.Passed(), got.Reason)
-	}
-	if wantReason == "" && got.Message != "" {
-		t.Errorf("passing verdict has message %q", got.Message)
-	}
-	for _, s := range wantInMessage {
-		if !strings.Contains(got.Message, s) {
-			t.Errorf("message %q does not contain %q", got.Message, s)
-		}
-	}
-}
-
 func TestValidateAdmission(t *testing.T) {
 	tests := []struct {
 		name          string
@@ -149,9 +105,9 @@ func TestValidateAdmission(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := admValidInput()
+			in := vtValidInput()
 			tt.edit(&in)
-			admExpect(t, ValidateAdmission(in), tt.wantReason, tt.wantInMessage...)
+			vtCheck(t, ValidateAdmission(in), tt.wantReason, tt.wantInMessage...)
 
 			wantOrder := tt.wantReason
 			if tt.wantOrderReason != "" {
@@ -202,7 +158,7 @@ func TestValidateAdmissionOrder(t *testing.T) {
 	for mask := 0; mask < 1<<len(breaks); mask++ {
 		for _, requirementMet := range []bool{true, false} {
 			var names []string
-			base := admValidInput()
+			base := vtValidInput()
 			// A product change within the family, so that the family rule can be broken alone.
 			base.Change = v1alpha1.ChangeProduct
 			base.CurrentProduct = &v1alpha1.LicenseProductSpec{DisplayName: "Endpoint License Basic", Family: "Endpoint"}
@@ -231,7 +187,7 @@ func TestValidateAdmissionOrder(t *testing.T) {
 					in.OtherPlans = nil
 				}
 				got := ValidateAdmission(in)
-				admExpect(t, got, wantReason)
+				vtCheck(t, got, wantReason)
 				if want := ValidateOrder(base); got != want {
 					t.Errorf("ValidateAdmission = %+v, ValidateOrder with the requirement met = %+v", got, want)
 				}
@@ -335,7 +291,7 @@ func TestAssignmentRoom(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			admExpect(t, AssignmentRoom("eul", tt.spec, tt.status, tt.assigned), tt.wantReason, tt.wantInMessage...)
+			vtCheck(t, AssignmentRoom("eul", tt.spec, tt.status, tt.assigned), tt.wantReason, tt.wantInMessage...)
 		})
 	}
 }
@@ -354,6 +310,6 @@ func TestAssignmentRoomMessage(t *testing.T) {
 // plan would expire at the term end.
 func TestAssignmentRoomBeyondScheduledDecrease(t *testing.T) {
 	st := admScheduled(5, 3)
-	admExpect(t, AssignmentRoom("eul", admSpec(3), st, 3), v1alpha1.ReasonOverLicensed, `{"quantity":4}`)
-	admExpect(t, AssignmentRoom("eul", admSpec(3), st, 4), v1alpha1.ReasonOverLicensed, `{"quantity":5}`)
+	vtCheck(t, AssignmentRoom("eul", admSpec(3), st, 3), v1alpha1.ReasonOverLicensed, `{"quantity":4}`)
+	vtCheck(t, AssignmentRoom("eul", admSpec(3), st, 4), v1alpha1.ReasonOverLicensed, `{"quantity":5}`)
 }

@@ -1,0 +1,51 @@
+// Package testenv sets up what the envtest suites and `make demo` run the operator on: a local
+// kube-apiserver and etcd with the operator's CRDs (and, if asked, its webhook configurations),
+// and the options of a manager that serves those webhooks locally.
+package testenv
+
+import (
+	"path/filepath"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	"github.com/partnerops/license-operator/api/v1alpha1"
+)
+
+// Scheme knows the Kubernetes kinds and the operator's.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(v1alpha1.AddToScheme(s))
+	return s
+}
+
+// Environment is a control plane with the CRDs of config/crd/bases under the repository root and,
+// with webhooks, the webhook configurations of config/webhook pointed at a local server.
+func Environment(root string, webhooks bool) *envtest.Environment {
+	env := &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+	}
+	if webhooks {
+		env.WebhookInstallOptions = envtest.WebhookInstallOptions{Paths: []string{filepath.Join(root, "config", "webhook", "manifests.yaml")}}
+	}
+	return env
+}
+
+// ManagerOptions are the options of a manager for env: no metrics or health endpoints, and the
+// webhook server where env's API server calls it.
+func ManagerOptions(env *envtest.Environment, scheme *runtime.Scheme) ctrl.Options {
+	wio := env.WebhookInstallOptions
+	return ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		WebhookServer:          webhook.NewServer(webhook.Options{Host: wio.LocalServingHost, Port: wio.LocalServingPort, CertDir: wio.LocalServingCertDir}),
+	}
+}
