@@ -36,7 +36,7 @@ demo: manifests envtest ## Run the operator on a local control plane with the sa
 ##@ Development
 
 .PHONY: manifests
-manifests: controller-gen ## Generate the CRDs and RBAC from the markers.
+manifests: controller-gen ## Generate the CRDs, RBAC and webhook configurations from the markers.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./..." output:crd:artifacts:config=config/crd/bases
 
 .PHONY: generate

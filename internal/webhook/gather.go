@@ -12,21 +12,21 @@ import (
 )
 
 // previewInput gathers what the rules and the preview need to judge a plan's spec, as the
-// controllers gather it; the BillingProfile comes from profiles.
-func previewInput(ctx context.Context, c, profiles client.Reader, p *v1alpha1.CustomerLicensePlan, clk clock.PassiveClock) (licensing.PreviewInput, error) {
+// controllers gather it; the catalog and the BillingProfile come from live.
+func previewInput(ctx context.Context, c, live client.Reader, p *v1alpha1.CustomerLicensePlan, clk clock.PassiveClock) (licensing.PreviewInput, error) {
 	in := licensing.PreviewInput{Plan: p.Name, Spec: p.Spec, Status: p.Status, Created: p.CreationTimestamp.Time, Now: clk.Now()}
 	if in.Created.IsZero() {
 		in.Created = in.Now
 	}
-	product, err := controller.GetProduct(ctx, c, p.Spec.Product)
+	product, err := controller.GetProduct(ctx, live, p.Spec.Product)
 	if err != nil {
 		return in, err
 	}
-	current, err := controller.GetProduct(ctx, c, p.Status.Product)
+	current, err := controller.GetProduct(ctx, live, p.Status.Product)
 	if err != nil {
 		return in, err
 	}
-	profile, err := controller.GetProfile(ctx, profiles)
+	profile, err := controller.GetProfile(ctx, live)
 	if err != nil {
 		return in, err
 	}

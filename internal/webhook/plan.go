@@ -94,9 +94,10 @@ func mapOf(m map[string]any, key string) map[string]any {
 // anything. A requirement on another plan is only warned about: plans declared together wait for
 // each other.
 type planValidator struct {
-	client   client.Reader
-	profiles client.Reader
-	clock    clock.PassiveClock
+	client client.Reader
+	// live reads the catalog and the BillingProfile from the API server.
+	live  client.Reader
+	clock clock.PassiveClock
 }
 
 func (v *planValidator) ValidateCreate(ctx context.Context, p *v1alpha1.CustomerLicensePlan) (admission.Warnings, error) {
@@ -115,7 +116,7 @@ func (v *planValidator) ValidateDelete(context.Context, *v1alpha1.CustomerLicens
 }
 
 func (v *planValidator) validate(ctx context.Context, p *v1alpha1.CustomerLicensePlan) (admission.Warnings, error) {
-	in, err := previewInput(ctx, v.client, v.profiles, p, v.clock)
+	in, err := previewInput(ctx, v.client, v.live, p, v.clock)
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}

@@ -29,14 +29,15 @@ const (
 // name the operator itself acts as (OperatorUsername): only it may write LicenseOrders.
 func SetupWithManager(mgr ctrl.Manager, clk clock.PassiveClock, operator string) error {
 	c := mgr.GetClient()
-	// The BillingProfile, and the plan an assignment names, are read from the API server: what was
-	// just written applies at once.
-	profiles := mgr.GetAPIReader()
+	// The catalog, the BillingProfile and the plan an assignment names are read from the API
+	// server, not the cache: what was applied a moment before (kubectl apply -f of a directory,
+	// GitOps) counts at once.
+	live := mgr.GetAPIReader()
 	server := mgr.GetWebhookServer()
-	server.Register(planMutatePath, &webhook.Admission{Handler: &planDefaulter{client: profiles, clock: clk}})
+	server.Register(planMutatePath, &webhook.Admission{Handler: &planDefaulter{client: live, clock: clk}})
 	server.Register(orderStatusMutatePath, &webhook.Admission{Handler: &approvalStamper{operator: operator, clock: clk}})
 	if err := ctrl.NewWebhookManagedBy(mgr, &v1alpha1.CustomerLicensePlan{}).
-		WithValidator(&planValidator{client: c, profiles: profiles, clock: clk}).Complete(); err != nil {
+		WithValidator(&planValidator{client: c, live: live, clock: clk}).Complete(); err != nil {
 		return err
 	}
 	if err := ctrl.NewWebhookManagedBy(mgr, &v1alpha1.LicenseOrder{}).
@@ -44,7 +45,7 @@ func SetupWithManager(mgr ctrl.Manager, clk clock.PassiveClock, operator string)
 		return err
 	}
 	return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.LicenseAssignment{}).
-		WithValidator(&assignmentValidator{client: c, plans: profiles}).Complete()
+		WithValidator(&assignmentValidator{client: c, plans: live}).Complete()
 }
 
 // OperatorUsername asks the API server who the operator is (a SelfSubjectReview): in a cluster,
