@@ -21,10 +21,8 @@ func (r *PlanReconciler) cancel(ctx context.Context, plan *v1alpha1.CustomerLice
 	r.applyFulfilled(plan, orders)
 	if licensing.HasPlanInForce(plan.Status) || plan.Status.Licenses > 0 {
 		latest := lastOf(orders)
-		inFlight := latest != nil && latest.Spec.Revision > plan.Status.Revision && !isTerminal(latest) &&
-			latest.Status.State != v1alpha1.OrderAwaitingApproval
 		if latest == nil || latest.Spec.Change != v1alpha1.ChangeCancellation {
-			if !inFlight {
+			if !licensing.CancellationWaits(plan.Status, latest) {
 				req := licensing.ChangeRequest{Change: v1alpha1.ChangeCancellation, Product: plan.Status.Product,
 					PaymentPlan: plan.Status.PaymentPlan, PreviousQuantity: plan.Status.Licenses, EffectiveDate: licensing.Day(r.Clock.Now())}
 				profile, err := GetProfile(ctx, r)

@@ -160,8 +160,7 @@ func (r *PlanReconciler) decide(ctx context.Context, plan *v1alpha1.CustomerLice
 
 	// The renewal of the current term, when it was refused: the plan expires unless the refusal
 	// no longer holds.
-	if latest != nil && latest.Status.State == v1alpha1.OrderRejected && latest.Spec.Change == v1alpha1.ChangeRenewal &&
-		plan.Status.Term != nil && latest.Spec.EffectiveDate == plan.Status.Term.End {
+	if licensing.RefusedRenewal(latest, plan.Status) {
 		if d.readiness.RenewalRefusal, err = r.revalidate(ctx, plan, latest); err != nil {
 			return d, err
 		}
@@ -175,7 +174,7 @@ func (r *PlanReconciler) decide(ctx context.Context, plan *v1alpha1.CustomerLice
 		return d, err
 	}
 
-	if latest != nil && latest.Spec.Revision > plan.Status.Revision && latest.Status.State != v1alpha1.OrderRejected {
+	if licensing.InFlight(plan.Status, latest) {
 		d.readiness.InFlight = latest
 		return d, nil
 	}
@@ -184,14 +183,14 @@ func (r *PlanReconciler) decide(ctx context.Context, plan *v1alpha1.CustomerLice
 	case termDue && licensing.TermOrderFirst(plan.Status, needed != nil, now):
 		place = &termReq
 	case needed != nil:
-		if latest != nil && latest.Status.State == v1alpha1.OrderRejected && latest.Spec.PlanGeneration == plan.Generation && needed.Same(latest.Spec) {
+		if licensing.RefusedForSpec(latest, plan.Generation, *needed) {
 			d.readiness.Rejected = latest
 			if d.readiness.Refusal, err = r.revalidate(ctx, plan, latest); err != nil || !d.readiness.Refusal.Passed() {
 				return d, err
 			}
 			d.readiness.Rejected = nil
 		}
-		if d.readiness.AwaitedPlans, err = r.awaitedPlans(ctx, plan, *needed); err != nil || len(d.readiness.AwaitedPlans) > 0 {
+		if d.readiness.AwaitedPlans, err = r.awaitedPlans(ctx, plan, *needed); err != nil || d.readiness.AwaitedPlans != nil {
 			return d, err
 		}
 		place = needed
@@ -209,11 +208,9 @@ func (r *PlanReconciler) decide(ctx context.Context, plan *v1alpha1.CustomerLice
 // neededChange is the change the plan's spec asks for, nil when it is in force. An expired plan
 // needs nothing until its spec changes after the expiry.
 func (r *PlanReconciler) neededChange(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, orders []v1alpha1.LicenseOrder) (*licensing.ChangeRequest, error) {
-	if plan.Status.ExpiredOn != "" {
-		for _, o := range orders {
-			if o.Name == plan.Status.LastOrder && o.Spec.PlanGeneration >= plan.Generation {
-				return nil, nil
-			}
+	for i := range orders {
+		if o := &orders[i]; o.Name == plan.Status.LastOrder && licensing.ExpiredOnSpec(plan.Status, o, plan.Generation) {
+			return nil, nil
 		}
 	}
 	upgrade, err := r.isUpgrade(ctx, plan)
@@ -247,23 +244,17 @@ func (r *PlanReconciler) awaitedPlans(ctx context.Context, plan *v1alpha1.Custom
 		return nil, err
 	}
 	_, ordering, err := CustomerPlans(ctx, r, plan)
-	if err != nil || !licensing.AwaitsRequiredPlans(input, ordering) {
+	if err != nil {
 		return nil, err
 	}
-	var names []string
-	for _, p := range ordering {
-		if licensing.IsRequired(input.Product, p.Product) {
-			names = append(names, p.Name)
-		}
-	}
-	return names, nil
+	return licensing.AwaitedPlans(input, ordering), nil
 }
 
-// revalidate runs the business rules on a refused order's change again, with what holds now. A
-// person's denial stands: it is not a rule that can come to pass.
+// revalidate tells whether a refusal still holds: a standing one (a person's denial) does, and any
+// other is judged again by the business rules, with what holds now.
 func (r *PlanReconciler) revalidate(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, refused *v1alpha1.LicenseOrder) (licensing.Verdict, error) {
-	if refused.Status.Reason == v1alpha1.ReasonDenied {
-		return licensing.Verdict{Reason: refused.Status.Reason, Message: refused.Status.Message}, nil
+	if v, ok := licensing.StandingRefusal(refused); ok {
+		return v, nil
 	}
 	input, _, _, err := GatherOrderInput(ctx, r, plan, refused.Spec)
 	if err != nil {

@@ -157,12 +157,3 @@ func withCurrency(m Money, currency string) string {
 	}
 	return m.String() + " " + currency
 }
-
-// Sum adds up charges, such as the charges of a plan's fulfilled orders.
-func Sum(ms ...Money) Money {
-	var total Money
-	for _, m := range ms {
-		total += m
-	}
-	return total
-}

@@ -292,19 +292,30 @@ func plural(n int64) string {
 	return "s"
 }
 
-// AwaitsRequiredPlans reports whether a requirement the order does not meet would be met by the
-// customer's plans that are still being ordered: the order then waits for them rather than being
-// refused, so that plans declared together (GitOps) are ordered in the order they need.
-func AwaitsRequiredPlans(in OrderInput, ordering []ActivePlan) bool {
+// AwaitedPlans names the customer's plans still being ordered that the order waits for: those of
+// a required product, when the order does not meet its requirements but would once they are in
+// force. Plans declared together (GitOps) are thus ordered in the order they need, rather than
+// refused. It returns nil when the order waits for nothing.
+func AwaitedPlans(in OrderInput, ordering []ActivePlan) []string {
 	if len(ordering) == 0 || CheckRequirements(in).Passed() {
-		return false
+		return nil
 	}
-	in.OtherPlans = append(slices.Clone(in.OtherPlans), ordering...)
-	return CheckRequirements(in).Passed()
+	with := in
+	with.OtherPlans = append(slices.Clone(in.OtherPlans), ordering...)
+	if !CheckRequirements(with).Passed() {
+		return nil
+	}
+	var names []string
+	for _, p := range ordering {
+		if isRequired(in.Product, p.Product) {
+			names = append(names, p.Name)
+		}
+	}
+	return names
 }
 
-// IsRequired reports whether a product names another among its requirements.
-func IsRequired(p *v1alpha1.LicenseProductSpec, product string) bool {
+// isRequired reports whether a product names another among its requirements.
+func isRequired(p *v1alpha1.LicenseProductSpec, product string) bool {
 	if p == nil {
 		return false
 	}

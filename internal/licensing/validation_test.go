@@ -1,6 +1,7 @@
 package licensing
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -485,32 +486,34 @@ func TestCheckUsageMinimum(t *testing.T) {
 	}
 }
 
-func TestAwaitsRequiredPlans(t *testing.T) {
+func TestAwaitedPlans(t *testing.T) {
 	byoc := &v1alpha1.LicenseProductSpec{Requires: []v1alpha1.Requirement{{AnyOf: []string{"endpoint-basic"}, Quantity: v1alpha1.RequireAtMost}}}
 	in := OrderInput{Plan: "byoc", Change: v1alpha1.ChangeNew, ProductName: "byoc", Product: byoc, Quantity: 5}
 	ordering := []ActivePlan{{Name: "endpoints", Product: "endpoint-basic", Licenses: 5}}
+	branding := ActivePlan{Name: "x", Product: "branding", Licenses: 9}
 	tests := []struct {
 		name     string
 		others   []ActivePlan
 		ordering []ActivePlan
-		want     bool
+		want     []string
 	}{
-		{"met already: nothing to wait for", []ActivePlan{{Name: "ep", Product: "endpoint-basic", Licenses: 5}}, ordering, false},
-		{"met by a plan being ordered: wait", nil, ordering, true},
-		{"no plan being ordered: refuse", nil, nil, false},
-		{"the plan being ordered is too small: refuse", nil, []ActivePlan{{Name: "ep", Product: "endpoint-basic", Licenses: 4}}, false},
-		{"a plan of another product is being ordered: refuse", nil, []ActivePlan{{Name: "x", Product: "branding", Licenses: 9}}, false},
+		{"met already: nothing to wait for", []ActivePlan{{Name: "ep", Product: "endpoint-basic", Licenses: 5}}, ordering, nil},
+		{"met by a plan being ordered: wait", nil, ordering, []string{"endpoints"}},
+		{"only the required plans being ordered are named", nil, append([]ActivePlan{branding}, ordering...), []string{"endpoints"}},
+		{"no plan being ordered: refuse", nil, nil, nil},
+		{"the plan being ordered is too small: refuse", nil, []ActivePlan{{Name: "ep", Product: "endpoint-basic", Licenses: 4}}, nil},
+		{"a plan of another product is being ordered: refuse", nil, []ActivePlan{branding}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := in
 			in.OtherPlans = tt.others
-			if got := AwaitsRequiredPlans(in, tt.ordering); got != tt.want {
-				t.Errorf("AwaitsRequiredPlans = %v, want %v", got, tt.want)
+			if got := AwaitedPlans(in, tt.ordering); !slices.Equal(got, tt.want) {
+				t.Errorf("AwaitedPlans = %v, want %v", got, tt.want)
 			}
 		})
 	}
-	if !IsRequired(byoc, "endpoint-basic") || IsRequired(byoc, "branding") || IsRequired(nil, "endpoint-basic") {
-		t.Error("IsRequired: want endpoint-basic required by byoc, branding not, nothing by an unknown product")
+	if !isRequired(byoc, "endpoint-basic") || isRequired(byoc, "branding") || isRequired(nil, "endpoint-basic") {
+		t.Error("isRequired: want endpoint-basic required by byoc, branding not, nothing by an unknown product")
 	}
 }

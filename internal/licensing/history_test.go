@@ -1,0 +1,122 @@
+package licensing
+
+import (
+	"testing"
+
+	"github.com/partnerops/license-operator/api/v1alpha1"
+)
+
+func htOrder(rev int64, change v1alpha1.OrderChange, state v1alpha1.OrderState, gen int64) *v1alpha1.LicenseOrder {
+	o := &v1alpha1.LicenseOrder{Spec: v1alpha1.LicenseOrderSpec{Revision: rev, Change: change, Product: "p",
+		PaymentPlan: v1alpha1.Monthly, Quantity: 5, EffectiveDate: "2026-04-01", PlanGeneration: gen}}
+	o.Status.State = state
+	return o
+}
+
+func TestInFlightAndCancellationWaits(t *testing.T) {
+	st := v1alpha1.CustomerLicensePlanStatus{Revision: 3}
+	for _, tt := range []struct {
+		name        string
+		o           *v1alpha1.LicenseOrder
+		inFlight    bool
+		cancelWaits bool
+	}{
+		{"no order", nil, false, false},
+		{"the last order applied", htOrder(3, v1alpha1.ChangeNew, v1alpha1.OrderFulfilled, 1), false, false},
+		{"a pending order after it", htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderPending, 2), true, true},
+		{"a fulfilled order not yet applied", htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderFulfilled, 2), true, true},
+		{"a rejected order", htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderRejected, 2), false, false},
+		{"an order awaiting approval: the cancellation does not wait", htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderAwaitingApproval, 2), true, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := InFlight(st, tt.o); got != tt.inFlight {
+				t.Errorf("InFlight = %v, want %v", got, tt.inFlight)
+			}
+			if got := CancellationWaits(st, tt.o); got != tt.cancelWaits {
+				t.Errorf("CancellationWaits = %v, want %v", got, tt.cancelWaits)
+			}
+		})
+	}
+}
+
+func TestRefusedForSpec(t *testing.T) {
+	req := ChangeRequest{Change: v1alpha1.ChangeIncreaseQuantity, Product: "p", PaymentPlan: v1alpha1.Monthly, Quantity: 5}
+	for _, tt := range []struct {
+		name string
+		o    *v1alpha1.LicenseOrder
+		want bool
+	}{
+		{"the same change refused for this spec", htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderRejected, 2), true},
+		{"refused for an earlier spec", htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderRejected, 1), false},
+		{"another change refused", htOrder(4, v1alpha1.ChangeDecreaseQuantity, v1alpha1.OrderRejected, 2), false},
+		{"not refused", htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderFulfilled, 2), false},
+		{"no order", nil, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := RefusedForSpec(tt.o, 2, req); got != tt.want {
+				t.Errorf("RefusedForSpec = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRefusedRenewal(t *testing.T) {
+	st := v1alpha1.CustomerLicensePlanStatus{Term: &v1alpha1.Term{Start: "2026-03-01", End: "2026-04-01"}}
+	earlier := htOrder(4, v1alpha1.ChangeRenewal, v1alpha1.OrderRejected, 1)
+	earlier.Spec.EffectiveDate = "2026-03-01"
+	for _, tt := range []struct {
+		name string
+		o    *v1alpha1.LicenseOrder
+		st   v1alpha1.CustomerLicensePlanStatus
+		want bool
+	}{
+		{"the renewal of the current term, refused", htOrder(4, v1alpha1.ChangeRenewal, v1alpha1.OrderRejected, 1), st, true},
+		{"the renewal of an earlier term", earlier, st, false},
+		{"a renewal not refused", htOrder(4, v1alpha1.ChangeRenewal, v1alpha1.OrderPending, 1), st, false},
+		{"a refused change that is no renewal", htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderRejected, 1), st, false},
+		{"a plan without a term", htOrder(4, v1alpha1.ChangeRenewal, v1alpha1.OrderRejected, 1), v1alpha1.CustomerLicensePlanStatus{}, false},
+		{"no order", nil, st, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := RefusedRenewal(tt.o, tt.st); got != tt.want {
+				t.Errorf("RefusedRenewal = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStandingRefusal(t *testing.T) {
+	denied := htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderRejected, 1)
+	denied.Status.Reason, denied.Status.Message = v1alpha1.ReasonDenied, "the order was denied: denied by bob"
+	if v, ok := StandingRefusal(denied); !ok || v.Reason != v1alpha1.ReasonDenied || v.Message != denied.Status.Message {
+		t.Errorf("StandingRefusal(denied) = %+v, %v; want the denial, true", v, ok)
+	}
+	usage := htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderRejected, 1)
+	usage.Status.Reason = v1alpha1.ReasonUsageBelowMinimum
+	if v, ok := StandingRefusal(usage); ok {
+		t.Errorf("StandingRefusal(usage) = %+v, true; want a refusal the rules judge again", v)
+	}
+}
+
+func TestExpiredOnSpec(t *testing.T) {
+	expired := v1alpha1.CustomerLicensePlanStatus{ExpiredOn: "2026-04-01"}
+	expiry := htOrder(4, v1alpha1.ChangeExpiry, v1alpha1.OrderFulfilled, 2)
+	for _, tt := range []struct {
+		name string
+		st   v1alpha1.CustomerLicensePlanStatus
+		o    *v1alpha1.LicenseOrder
+		gen  int64
+		want bool
+	}{
+		{"expired with this spec: orders nothing", expired, expiry, 2, true},
+		{"the spec changed after the expiry: orders again", expired, expiry, 3, false},
+		{"not expired", v1alpha1.CustomerLicensePlanStatus{}, expiry, 2, false},
+		{"the expiry order is unknown", expired, nil, 2, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ExpiredOnSpec(tt.st, tt.o, tt.gen); got != tt.want {
+				t.Errorf("ExpiredOnSpec = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
