@@ -18,15 +18,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"time"
 
 	uberzap "go.uber.org/zap"
@@ -125,7 +122,6 @@ func run(ctx context.Context, kubeconfig, logPath, samples string, timeout time.
 	fmt.Printf("Control plane is up at %s; kubeconfig written to %s\n", cfg.Host, kubeconfig)
 
 	scheme := testenv.Scheme()
-	wio := testEnv.WebhookInstallOptions
 	mgr, err := ctrl.NewManager(cfg, testenv.ManagerOptions(testEnv, scheme))
 	if err != nil {
 		return fmt.Errorf("create the manager: %w", err)
@@ -156,7 +152,7 @@ func run(ctx context.Context, kubeconfig, logPath, samples string, timeout time.
 	if err != nil {
 		return err
 	}
-	if err := waitForWebhooks(ctx, wio.LocalServingHost, wio.LocalServingPort, timeout); err != nil {
+	if err := testenv.WaitForWebhooks(ctx, testEnv, timeout); err != nil {
 		return err
 	}
 	fmt.Printf("Applying %d sample objects from %s as %s...\n", len(objs), samples, demoUser)
@@ -201,27 +197,6 @@ func run(ctx context.Context, kubeconfig, logPath, samples string, timeout time.
 
 // demoUser is the user of the kubeconfig the demo writes, and who the samples are applied as.
 const demoUser = "demo-admin"
-
-// waitForWebhooks waits until the operator's webhook server accepts connections: the API server
-// refuses plans, orders and assignments until it does.
-func waitForWebhooks(ctx context.Context, host string, port int, timeout time.Duration) error {
-	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	deadline := time.Now().Add(timeout)
-	for {
-		conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // a local readiness probe
-		if err == nil {
-			return conn.Close()
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the operator's webhook server at %s did not start within %s: %w", addr, timeout, err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
 
 // modulePath is the module this demo belongs to; repoRoot looks for its go.mod.
 const modulePath = "github.com/partnerops/license-operator"

@@ -4,7 +4,13 @@
 package testenv
 
 import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
 	"path/filepath"
+	"strconv"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -47,5 +53,27 @@ func ManagerOptions(env *envtest.Environment, scheme *runtime.Scheme) ctrl.Optio
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		WebhookServer:          webhook.NewServer(webhook.Options{Host: wio.LocalServingHost, Port: wio.LocalServingPort, CertDir: wio.LocalServingCertDir}),
+	}
+}
+
+// WaitForWebhooks waits until the manager's webhook server for env accepts connections: until then
+// the API server refuses the objects the webhooks judge.
+func WaitForWebhooks(ctx context.Context, env *envtest.Environment, timeout time.Duration) error {
+	wio := env.WebhookInstallOptions
+	addr := net.JoinHostPort(wio.LocalServingHost, strconv.Itoa(wio.LocalServingPort))
+	deadline := time.Now().Add(timeout)
+	for {
+		conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // a local readiness probe
+		if err == nil {
+			return conn.Close()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the webhook server at %s did not start within %s: %w", addr, timeout, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }

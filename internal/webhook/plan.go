@@ -62,13 +62,14 @@ func (d *planDefaulter) Handle(ctx context.Context, req admission.Request) admis
 		spec["startDate"] = string(licensing.FormatDate(d.clock.Now()))
 	}
 	if cc, _ := spec["costCenter"].(string); cc == "" {
-		bp := &v1alpha1.BillingProfile{}
-		err := d.client.Get(ctx, client.ObjectKey{Name: v1alpha1.DefaultBillingProfileName}, bp)
-		if err != nil && !apierrors.IsNotFound(err) {
+		profile, err := controller.GetProfile(ctx, d.client)
+		if err != nil {
 			return admission.Errored(http.StatusInternalServerError, err)
 		}
-		if err == nil && bp.Spec.DefaultCostCenter != "" {
-			spec["costCenter"] = bp.Spec.DefaultCostCenter
+		if profile != nil {
+			if def := licensing.EffectiveCostCenter("", &profile.Spec); def != "" {
+				spec["costCenter"] = def
+			}
 		}
 	}
 	raw, err := json.Marshal(obj)

@@ -2,8 +2,6 @@ package webhook
 
 import (
 	"context"
-	"crypto/tls"
-	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -63,7 +61,6 @@ var _ = BeforeSuite(func() {
 	operator, err = OperatorUsername(ctx, cfg)
 	Expect(err).NotTo(HaveOccurred())
 
-	wio := testEnv.WebhookInstallOptions
 	mgr, err := ctrl.NewManager(cfg, testenv.ManagerOptions(testEnv, scheme))
 	Expect(err).NotTo(HaveOccurred())
 	fakeClock = clocktesting.NewFakeClock(suiteStart)
@@ -73,13 +70,7 @@ var _ = BeforeSuite(func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())
 	}()
-	Eventually(func() error { // the webhook server answers
-		conn, err := tls.Dial("tcp", fmt.Sprintf("%s:%d", wio.LocalServingHost, wio.LocalServingPort), &tls.Config{InsecureSkipVerify: true})
-		if err == nil {
-			return conn.Close()
-		}
-		return err
-	}).Should(Succeed())
+	Expect(testenv.WaitForWebhooks(ctx, testEnv, 30*time.Second)).To(Succeed())
 
 	// The roles people are given, as shipped.
 	objs, err := samples.Read(filepath.Join("..", "..", "config", "rbac", "people"))
