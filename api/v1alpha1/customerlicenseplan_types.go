@@ -47,6 +47,9 @@ const (
 	ReasonExpired = "Expired"
 	// ReasonCancelled: the plan was deleted and its cancellation recorded.
 	ReasonCancelled = "Cancelled"
+	// ReasonInvalidSpec: a field of the spec that places no order on its own (such as costCenter)
+	// breaks a business rule; the message names the field, the value and what to do.
+	ReasonInvalidSpec = "InvalidSpec"
 
 	// ReasonCovered: the licenses in force cover the assigned usage.
 	ReasonCovered = "Covered"
@@ -230,6 +233,11 @@ type CustomerLicensePlanStatus struct {
 	// force from then on. Changing the spec orders a new plan.
 	// +optional
 	ExpiredOn Date `json:"expiredOn,omitempty"`
+
+	// cancelledOn is the day the plan's Cancellation order took effect: the plan was deleted, no
+	// licenses are in force, and it orders nothing more.
+	// +optional
+	CancelledOn Date `json:"cancelledOn,omitempty"`
 
 	// revision is the revision of the last order applied to the plan (0: none yet).
 	// +optional

@@ -79,6 +79,16 @@ const (
 	ReasonUsageBelowMinimum = "UsageBelowMinimum"
 	// ReasonProductChangeNotAllowed: the new product is not of the same family as the one in force.
 	ReasonProductChangeNotAllowed = "ProductChangeNotAllowed"
+
+	// Reasons an order is closed without a charge although no rule refused it.
+
+	// ReasonPlanNotFound (shared with LicenseAssignment): the order's plan does not exist.
+	// ReasonPlanDeleted: the plan was deleted before the order took effect; its Cancellation
+	// order records the deletion.
+	ReasonPlanDeleted = "PlanDeleted"
+	// ReasonSuperseded: the plan no longer needs the order (its spec changed, or the term it
+	// renews was renewed or ended already); the plan orders what it needs now.
+	ReasonSuperseded = "Superseded"
 )
 
 // LicenseOrderSpec is what was ordered. It is written once, by the operator, and never changes.

@@ -2,10 +2,12 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
@@ -51,14 +53,6 @@ func profileSpec(p *v1alpha1.BillingProfile) *v1alpha1.BillingProfileSpec {
 		return nil
 	}
 	return &p.Spec
-}
-
-// currency is the profile's currency, EUR without a profile.
-func currency(p *v1alpha1.BillingProfile) string {
-	if p == nil || p.Spec.Currency == "" {
-		return "EUR"
-	}
-	return p.Spec.Currency
 }
 
 // ListAssignments returns the LicenseAssignments that name a plan, oldest first.
@@ -130,27 +124,31 @@ func CustomerPlans(ctx context.Context, c client.Reader, plan *v1alpha1.Customer
 	return active, ordering, nil
 }
 
-// GatherOrderInput gathers what the validation of an order for plan needs.
-func GatherOrderInput(ctx context.Context, c client.Reader, plan *v1alpha1.CustomerLicensePlan, o v1alpha1.LicenseOrderSpec) (licensing.OrderInput, *v1alpha1.LicenseProduct, *v1alpha1.BillingProfile, error) {
-	product, err := GetProduct(ctx, c, o.Product)
+// ReadOrderInput reads what the validation of an order for plan needs from live, the API server:
+// the decision it serves is final, so it rests on what the API server holds now, not on a cache
+// that may lag. The customer's other plans are read only when the product requires one.
+func ReadOrderInput(ctx context.Context, live client.Reader, plan *v1alpha1.CustomerLicensePlan, o v1alpha1.LicenseOrderSpec) (licensing.OrderInput, error) {
+	product, err := GetProduct(ctx, live, o.Product)
 	if err != nil {
-		return licensing.OrderInput{}, nil, nil, err
+		return licensing.OrderInput{}, err
 	}
-	current, err := GetProduct(ctx, c, plan.Status.Product)
+	current, err := GetProduct(ctx, live, plan.Status.Product)
 	if err != nil {
-		return licensing.OrderInput{}, nil, nil, err
+		return licensing.OrderInput{}, err
 	}
-	profile, err := GetProfile(ctx, c)
+	profile, err := GetProfile(ctx, live)
 	if err != nil {
-		return licensing.OrderInput{}, nil, nil, err
+		return licensing.OrderInput{}, err
 	}
-	assignments, err := ListAssignments(ctx, c, plan.Namespace, plan.Name)
+	assigned, err := CountAssignments(ctx, live, plan.Namespace, plan.Name)
 	if err != nil {
-		return licensing.OrderInput{}, nil, nil, err
+		return licensing.OrderInput{}, err
 	}
-	others, _, err := CustomerPlans(ctx, c, plan)
-	if err != nil {
-		return licensing.OrderInput{}, nil, nil, err
+	var others []licensing.ActivePlan
+	if product != nil && len(product.Spec.Requires) > 0 {
+		if others, _, err = CustomerPlans(ctx, live, plan); err != nil {
+			return licensing.OrderInput{}, err
+		}
 	}
 	return licensing.OrderInput{
 		Plan:           plan.Name,
@@ -163,6 +161,39 @@ func GatherOrderInput(ctx context.Context, c client.Reader, plan *v1alpha1.Custo
 		CostCenter:     o.CostCenter,
 		Profile:        profileSpec(profile),
 		OtherPlans:     others,
-		Assigned:       int32(len(assignments)),
-	}, product, profile, nil
+		Assigned:       assigned,
+	}, nil
+}
+
+// CountAssignments counts the LicenseAssignments that name a plan, as the API server holds them:
+// a list of their metadata alone, selected by the selectable field spec.plan.
+func CountAssignments(ctx context.Context, live client.Reader, namespace, plan string) (int32, error) {
+	list := &metav1.PartialObjectMetadataList{}
+	list.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("LicenseAssignmentList"))
+	if err := live.List(ctx, list, client.InNamespace(namespace), client.MatchingFields{assignmentPlanField: plan}); err != nil {
+		return 0, fmt.Errorf("counting the assignments of plan %s: %w", plan, err)
+	}
+	return int32(len(list.Items)), nil
+}
+
+// Catalog returns the catalog entries of the named products that exist, by name.
+func Catalog(ctx context.Context, c client.Reader, names ...string) (map[string]*v1alpha1.LicenseProductSpec, error) {
+	catalog := make(map[string]*v1alpha1.LicenseProductSpec, len(names))
+	for _, name := range names {
+		if _, done := catalog[name]; done || name == "" {
+			continue
+		}
+		p, err := GetProduct(ctx, c, name)
+		if err != nil {
+			return nil, err
+		}
+		catalog[name] = productSpec(p)
+	}
+	return catalog, nil
+}
+
+// PlanCatalog returns the catalog entries a plan's orders are priced from: the products it holds,
+// has pending for its next term, and asks for.
+func PlanCatalog(ctx context.Context, c client.Reader, plan *v1alpha1.CustomerLicensePlan) (map[string]*v1alpha1.LicenseProductSpec, error) {
+	return Catalog(ctx, c, plan.Status.Product, licensing.Scheduled(plan.Status).Product, plan.Spec.Product)
 }

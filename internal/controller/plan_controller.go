@@ -27,11 +27,15 @@ import (
 const RequestedByAnnotation = "licensing.partnerops.io/requested-by"
 
 // PlanReconciler keeps a CustomerLicensePlan's status true: it applies the plan's fulfilled
-// orders in revision order, places the order its spec needs next, and sets its conditions.
+// orders in revision order, places the order its spec or its term needs next, and sets its
+// conditions.
 type PlanReconciler struct {
 	client.Client
-	Clock    clock.PassiveClock
-	Recorder events.EventRecorder
+	// APIReader reads from the API server: an order is placed only from a copy of the plan the
+	// API server confirms is current, and a refusal is judged again with what holds now.
+	APIReader client.Reader
+	Clock     clock.PassiveClock
+	Recorder  events.EventRecorder
 }
 
 // +kubebuilder:rbac:groups=licensing.partnerops.io,resources=customerlicenseplans,verbs=get;list;watch;patch
@@ -52,29 +56,23 @@ func (r *PlanReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 		return ctrl.Result{}, err
 	}
 	if !plan.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, r.cancel(ctx, plan, orders)
+		return settle(ctx, ctrl.Result{}, r.cancel(ctx, plan, orders))
 	}
 	if err := r.patchFinalizer(ctx, plan, controllerutil.AddFinalizer); err != nil {
-		return ctrl.Result{}, err
+		return settle(ctx, ctrl.Result{}, err)
 	}
 	before := plan.DeepCopy()
 	r.applyFulfilled(plan, orders)
 
 	d, err := r.decide(ctx, plan, orders)
 	if err != nil {
-		return ctrl.Result{}, err
+		return settle(ctx, ctrl.Result{}, err)
 	}
-	if err := r.writeStatus(ctx, plan, before, d); err != nil {
-		if apierrors.IsConflict(err) {
-			// Another writer was first; the watch brings the plan back with its latest state.
-			return ctrl.Result{RequeueAfter: time.Second}, nil
-		}
-		return ctrl.Result{}, err
+	var result ctrl.Result
+	if !d.nextAt.IsZero() {
+		result.RequeueAfter = max(d.nextAt.Sub(r.Clock.Now()), time.Second)
 	}
-	if d.nextAt.IsZero() {
-		return ctrl.Result{}, nil
-	}
-	return ctrl.Result{RequeueAfter: max(d.nextAt.Sub(r.Clock.Now()), time.Second)}, nil
+	return settle(ctx, result, r.writeStatus(ctx, plan, before, d))
 }
 
 // patchFinalizer adds or removes the cancellation finalizer with a patch of the finalizers alone:
@@ -127,7 +125,7 @@ func (r *PlanReconciler) applyFulfilled(plan *v1alpha1.CustomerLicensePlan, orde
 }
 
 // decision is what the plan reconciler decided: what the Ready condition is computed from, and
-// when the plan's next term order falls due.
+// when the order the plan needs next changes by time alone.
 type decision struct {
 	readiness licensing.Readiness
 	nextAt    time.Time
@@ -135,8 +133,8 @@ type decision struct {
 	nextPrice v1alpha1.Amount
 }
 
-// decide places the order the plan needs next: its term's Renewal or Expiry when due, or the
-// change its spec asks for. One order is in flight at a time. A change that was refused is not
+// decide places the order the plan needs next: the first of licensing.OrdersDue, the function the
+// admission preview quotes from. One order is in flight at a time. A change that was refused is not
 // ordered again until the refusal no longer holds (usage dropped, a required plan appeared, the
 // catalog or profile changed), so a refusal never turns into a loop.
 func (r *PlanReconciler) decide(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, orders []v1alpha1.LicenseOrder) (decision, error) {
@@ -144,60 +142,56 @@ func (r *PlanReconciler) decide(ctx context.Context, plan *v1alpha1.CustomerLice
 	if err != nil {
 		return decision{}, err
 	}
-	inForce, err := GetProduct(ctx, r, plan.Status.Product)
+	catalog, err := PlanCatalog(ctx, r, plan)
 	if err != nil {
 		return decision{}, err
 	}
 	d := decision{readiness: licensing.Readiness{NoProfile: profile == nil}}
 	latest := lastOf(orders)
-	now := r.Clock.Now()
-
-	needed, err := r.neededChange(ctx, plan, orders)
-	if err != nil {
-		return d, err
+	in := licensing.DueInput{
+		Spec: plan.Spec, Status: plan.Status, Created: plan.CreationTimestamp.Time, Catalog: catalog,
+		Currency: licensing.Currency(profileSpec(profile)), ExpiredWithSpec: expiredWithSpec(plan, orders), Now: r.Clock.Now(),
 	}
-	d.readiness.Needed = needed
-
+	if needed, ok := licensing.Needed(in); ok {
+		d.readiness.Needed = &needed
+	}
 	// The renewal of the current term, when it was refused: the plan expires unless the refusal
 	// no longer holds.
 	if licensing.RefusedRenewal(latest, plan.Status) {
 		if d.readiness.RenewalRefusal, err = r.revalidate(ctx, plan, latest); err != nil {
 			return d, err
 		}
+		in.RenewalRefused = !d.readiness.RenewalRefusal.Passed()
 	}
-	plan.Status.RenewalAction = licensing.RenewalActionFor(plan.Spec.Renewal.Policy, plan.Status, productSpec(inForce), !d.readiness.RenewalRefusal.Passed())
-	termReq, termDue, nextAt := licensing.TermOrder(licensing.TermInput{
-		Status: plan.Status, Action: plan.Status.RenewalAction, RenewBefore: renewBefore(plan), Now: now,
-	})
-	d.nextAt = nextAt
-	if d.nextPrice, err = r.scheduledPrice(ctx, plan.Status); err != nil {
-		return d, err
-	}
+	plan.Status.RenewalAction = licensing.RenewalActionFor(plan.Spec.Renewal.Policy, plan.Status, catalog[plan.Status.Product], in.RenewalRefused)
+	next := licensing.Scheduled(plan.Status)
+	d.nextPrice = licensing.CatalogPrice(catalog[next.Product], next.PaymentPlan)
+	due := licensing.OrdersDue(in, 1)
+	d.nextAt = due.Next
 
 	if licensing.InFlight(plan.Status, latest) {
 		d.readiness.InFlight = latest
 		return d, nil
 	}
-	var place *licensing.ChangeRequest
-	switch {
-	case termDue && licensing.TermOrderFirst(plan.Status, needed != nil, now):
-		place = &termReq
-	case needed != nil:
-		if licensing.RefusedForSpec(latest, plan.Generation, *needed) {
+	if len(due.Orders) == 0 {
+		d.readiness.SpecRefusal = licensing.ValidateSpec(licensing.OrderInput{
+			CostCenter: licensing.EffectiveCostCenter(plan.Spec.CostCenter, profileSpec(profile)), Profile: profileSpec(profile)})
+		return d, nil
+	}
+	place := due.Orders[0].ChangeRequest
+	if !licensing.IsTermOrder(place.Change) {
+		if licensing.RefusedForSpec(latest, plan.Generation, place) {
 			d.readiness.Rejected = latest
 			if d.readiness.Refusal, err = r.revalidate(ctx, plan, latest); err != nil || !d.readiness.Refusal.Passed() {
 				return d, err
 			}
 			d.readiness.Rejected = nil
 		}
-		if d.readiness.AwaitedPlans, err = r.awaitedPlans(ctx, plan, *needed); err != nil || d.readiness.AwaitedPlans != nil {
+		if d.readiness.AwaitedPlans, err = r.awaitedPlans(ctx, plan, place, catalog); err != nil || d.readiness.AwaitedPlans != nil {
 			return d, err
 		}
-		place = needed
-	default:
-		return d, nil
 	}
-	order, err := r.createOrder(ctx, plan, r.orderSpec(plan, *place, nextRevision(plan, latest), profile))
+	order, err := r.placeOrder(ctx, plan, r.orderSpec(plan, place, nextRevision(plan, latest), profile, catalog))
 	if err != nil {
 		return d, err
 	}
@@ -205,69 +199,45 @@ func (r *PlanReconciler) decide(ctx context.Context, plan *v1alpha1.CustomerLice
 	return d, nil
 }
 
-// neededChange is the change the plan's spec asks for, nil when it is in force. An expired plan
-// needs nothing until its spec changes after the expiry.
-func (r *PlanReconciler) neededChange(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, orders []v1alpha1.LicenseOrder) (*licensing.ChangeRequest, error) {
+// expiredWithSpec reports whether the plan expired with the spec it has now: it orders nothing
+// until its spec changes after the expiry.
+func expiredWithSpec(plan *v1alpha1.CustomerLicensePlan, orders []v1alpha1.LicenseOrder) bool {
 	for i := range orders {
-		if o := &orders[i]; o.Name == plan.Status.LastOrder && licensing.ExpiredOnSpec(plan.Status, o, plan.Generation) {
-			return nil, nil
+		if o := &orders[i]; o.Name == plan.Status.LastOrder {
+			return licensing.ExpiredOnSpec(plan.Status, o, plan.Generation)
 		}
 	}
-	upgrade, err := r.isUpgrade(ctx, plan)
-	if err != nil {
-		return nil, err
-	}
-	needed, ok := licensing.NeededChange(plan.Spec, plan.Status, r.Clock.Now(), upgrade)
-	if !ok {
-		return nil, nil
-	}
-	return &needed, nil
-}
-
-// scheduledPrice is the catalog price of the product and payment plan scheduled for the next term.
-func (r *PlanReconciler) scheduledPrice(ctx context.Context, st v1alpha1.CustomerLicensePlanStatus) (v1alpha1.Amount, error) {
-	next := licensing.Scheduled(st)
-	p, err := GetProduct(ctx, r, next.Product)
-	if err != nil || p == nil {
-		return "", err
-	}
-	price, _ := licensing.PriceFor(&p.Spec, next.PaymentPlan)
-	return price, nil
+	return false
 }
 
 // awaitedPlans names the customer's plans that are still being ordered and that the change
 // requires: the change is ordered once they are in force, rather than refused now.
-func (r *PlanReconciler) awaitedPlans(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, req licensing.ChangeRequest) ([]string, error) {
-	spec := r.orderSpec(plan, req, 0, nil)
-	input, _, _, err := GatherOrderInput(ctx, r, plan, spec)
+func (r *PlanReconciler) awaitedPlans(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, req licensing.ChangeRequest, catalog map[string]*v1alpha1.LicenseProductSpec) ([]string, error) {
+	product := catalog[req.Product]
+	if product == nil || len(product.Requires) == 0 {
+		return nil, nil
+	}
+	active, ordering, err := CustomerPlans(ctx, r, plan)
 	if err != nil {
 		return nil, err
 	}
-	_, ordering, err := CustomerPlans(ctx, r, plan)
-	if err != nil {
-		return nil, err
-	}
-	return licensing.AwaitedPlans(input, ordering), nil
+	return licensing.AwaitedPlans(licensing.OrderInput{Plan: plan.Name, Change: req.Change, ProductName: req.Product,
+		Product: product, Quantity: req.Quantity, OtherPlans: active}, ordering), nil
 }
 
 // revalidate tells whether a refusal still holds: a standing one (a person's denial) does, and any
-// other is judged again by the business rules, with what holds now.
+// other is judged again by the business rules, with what the API server holds now, as the order
+// reconciler judged it: the two never disagree because of a cache, so a refusal is not ordered
+// again in a loop.
 func (r *PlanReconciler) revalidate(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, refused *v1alpha1.LicenseOrder) (licensing.Verdict, error) {
 	if v, ok := licensing.StandingRefusal(refused); ok {
 		return v, nil
 	}
-	input, _, _, err := GatherOrderInput(ctx, r, plan, refused.Spec)
+	input, err := ReadOrderInput(ctx, r.APIReader, plan, refused.Spec)
 	if err != nil {
 		return licensing.Verdict{}, err
 	}
 	return licensing.ValidateOrder(input), nil
-}
-
-func renewBefore(plan *v1alpha1.CustomerLicensePlan) time.Duration {
-	if rb := plan.Spec.Renewal.RenewBefore; rb != nil {
-		return rb.Duration
-	}
-	return 7 * 24 * time.Hour
 }
 
 func lastOf(orders []v1alpha1.LicenseOrder) *v1alpha1.LicenseOrder {
@@ -275,21 +245,6 @@ func lastOf(orders []v1alpha1.LicenseOrder) *v1alpha1.LicenseOrder {
 		return nil
 	}
 	return &orders[len(orders)-1]
-}
-
-func (r *PlanReconciler) isUpgrade(ctx context.Context, plan *v1alpha1.CustomerLicensePlan) (bool, error) {
-	if plan.Spec.Product == plan.Status.Product || plan.Status.Product == "" {
-		return false, nil
-	}
-	from, err := GetProduct(ctx, r, plan.Status.Product)
-	if err != nil {
-		return false, err
-	}
-	to, err := GetProduct(ctx, r, plan.Spec.Product)
-	if err != nil {
-		return false, err
-	}
-	return licensing.IsUpgrade(productSpec(from), productSpec(to), plan.Status.PaymentPlan), nil
 }
 
 // nextRevision is one more than the highest revision the plan or its orders used.
@@ -301,22 +256,18 @@ func nextRevision(plan *v1alpha1.CustomerLicensePlan, latest *v1alpha1.LicenseOr
 	return rev + 1
 }
 
-func (r *PlanReconciler) orderSpec(plan *v1alpha1.CustomerLicensePlan, req licensing.ChangeRequest, revision int64, profile *v1alpha1.BillingProfile) v1alpha1.LicenseOrderSpec {
-	return v1alpha1.LicenseOrderSpec{
-		Plan:              plan.Name,
-		Customer:          plan.Spec.Customer,
-		Revision:          revision,
-		Change:            req.Change,
-		Product:           req.Product,
-		PaymentPlan:       req.PaymentPlan,
-		Quantity:          req.Quantity,
-		PreviousQuantity:  req.PreviousQuantity,
-		EffectiveDate:     licensing.FormatDate(req.EffectiveDate),
-		PurchaseReference: plan.Spec.PurchaseReference,
-		CostCenter:        licensing.EffectiveCostCenter(plan.Spec.CostCenter, profileSpec(profile)),
-		RequestedBy:       requestedBy(plan, req.Change),
-		PlanGeneration:    plan.Generation,
+// orderSpec is the order of req for the plan: what it changes, who asked for it, and what it bills.
+func (r *PlanReconciler) orderSpec(plan *v1alpha1.CustomerLicensePlan, req licensing.ChangeRequest, revision int64, profile *v1alpha1.BillingProfile, catalog map[string]*v1alpha1.LicenseProductSpec) v1alpha1.LicenseOrderSpec {
+	spec := req.OrderSpec(revision)
+	spec.Plan, spec.Customer = plan.Name, plan.Spec.Customer
+	if p := catalog[req.Product]; p != nil {
+		spec.SKU = p.SKU
 	}
+	spec.PurchaseReference = plan.Spec.PurchaseReference
+	spec.CostCenter = licensing.EffectiveCostCenter(plan.Spec.CostCenter, profileSpec(profile))
+	spec.RequestedBy = requestedBy(plan, req.Change)
+	spec.PlanGeneration = plan.Generation
+	return spec
 }
 
 // requestedBy is who an order is placed for: the user who last changed the plan's spec, or System
@@ -329,14 +280,19 @@ func requestedBy(plan *v1alpha1.CustomerLicensePlan, change v1alpha1.OrderChange
 	return plan.Annotations[RequestedByAnnotation]
 }
 
-// createOrder creates the order <plan>-<revision>. The name makes a repeated create harmless: if
-// the order exists already (a restart between the create and the status write, or a cache that
+// placeOrder creates the order <plan>-<revision>, once the API server confirms that the copy of the
+// plan the decision was made from is current: a replica whose cache lags behind never orders from
+// an outdated spec or status. The name makes a repeated create harmless: if the order exists
+// already (a restart between the create and the status write, a second replica, or a cache that
 // has not seen it yet), the existing order is the one in flight.
-func (r *PlanReconciler) createOrder(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, spec v1alpha1.LicenseOrderSpec) (*v1alpha1.LicenseOrder, error) {
-	if p, err := GetProduct(ctx, r, spec.Product); err != nil {
+func (r *PlanReconciler) placeOrder(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, spec v1alpha1.LicenseOrderSpec) (*v1alpha1.LicenseOrder, error) {
+	live := &v1alpha1.CustomerLicensePlan{}
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(plan), live); err != nil {
 		return nil, err
-	} else if p != nil {
-		spec.SKU = p.Spec.SKU
+	}
+	if live.ResourceVersion != plan.ResourceVersion {
+		return nil, apierrors.NewConflict(v1alpha1.GroupVersion.WithResource("customerlicenseplans").GroupResource(), plan.Name,
+			fmt.Errorf("the cached copy of the plan (resourceVersion %s) is older than the API server's (%s): no order is placed from it", plan.ResourceVersion, live.ResourceVersion))
 	}
 	order := &v1alpha1.LicenseOrder{
 		ObjectMeta: metav1.ObjectMeta{
@@ -350,7 +306,7 @@ func (r *PlanReconciler) createOrder(ctx context.Context, plan *v1alpha1.Custome
 		if !apierrors.IsAlreadyExists(err) {
 			return nil, fmt.Errorf("placing order %s: %w", order.Name, err)
 		}
-		if err := r.Get(ctx, client.ObjectKeyFromObject(order), order); err != nil {
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(order), order); err != nil {
 			return nil, err
 		}
 		return order, nil

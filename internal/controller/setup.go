@@ -12,8 +12,9 @@ import (
 	"github.com/partnerops/license-operator/api/v1alpha1"
 )
 
-// assignmentPlanField indexes LicenseAssignments by spec.plan.
-const assignmentPlanField = ".spec.plan"
+// assignmentPlanField indexes LicenseAssignments by spec.plan in the cache, and selects them by the
+// same selectable field on the API server.
+const assignmentPlanField = "spec.plan"
 
 // FieldOwner is the field manager of every write the operator makes.
 const FieldOwner = "license-operator"
@@ -26,7 +27,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, clk clock.PassiveCl
 		return err
 	}
 	recorder := mgr.GetEventRecorder("license-operator")
-	if err := (&PlanReconciler{Client: mgr.GetClient(), Clock: clk, Recorder: recorder}).SetupWithManager(mgr); err != nil {
+	if err := (&PlanReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: clk, Recorder: recorder}).SetupWithManager(mgr); err != nil {
 		return err
 	}
 	if err := (&OrderReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: clk, Recorder: recorder}).SetupWithManager(mgr); err != nil {

@@ -76,6 +76,8 @@ func ApplyOrder(st v1alpha1.CustomerLicensePlanStatus, o *v1alpha1.LicenseOrder,
 		out.PendingChange = nil
 		if spec.Change == v1alpha1.ChangeExpiry {
 			out.ExpiredOn = spec.EffectiveDate
+		} else {
+			out.CancelledOn = spec.EffectiveDate
 		}
 	default:
 		return st, fmt.Errorf("order %s: change %q is unknown", o.Name, spec.Change)

@@ -537,11 +537,11 @@ func TestApplyOrderTermOrders(t *testing.T) {
 			}),
 		},
 		{
-			name:   "cancellation leaves no licenses in force",
+			name:   "cancellation leaves no licenses in force, and the plan cancelled",
 			status: atStatus(),
 			order:  atOrder(4, v1alpha1.ChangeCancellation, "ep-plus", v1alpha1.Monthly, 0, "2026-03-10", "10.00", "0.00"),
 			want: with(func(st *v1alpha1.CustomerLicensePlanStatus) {
-				st.Licenses = 0
+				st.Licenses, st.CancelledOn = 0, "2026-03-10"
 				st.Revision, st.LastOrder = 4, "web-4"
 			}),
 		},

@@ -25,6 +25,8 @@ type Readiness struct {
 	RenewalRefusal Verdict
 	// AwaitedPlans names the plans still being ordered that the needed change requires.
 	AwaitedPlans []string
+	// SpecRefusal is why the spec breaks a rule when it needs no order (ValidateSpec).
+	SpecRefusal Verdict
 	// Cancelling is true once the plan is deleted: its cancellation is being recorded.
 	Cancelling bool
 	// NoProfile is true when no BillingProfile exists.
@@ -64,6 +66,9 @@ func ReadyCondition(r Readiness) metav1.Condition {
 	case r.Needed != nil:
 		c.Reason = v1alpha1.ReasonOrderPending
 		c.Message = fmt.Sprintf("an order (%s) is about to be placed", describeRequest(*r.Needed))
+	case !r.SpecRefusal.Passed():
+		c.Reason = v1alpha1.ReasonInvalidSpec
+		c.Message = fmt.Sprintf("%s: %s. The plan's next order would be refused for it. %s", r.SpecRefusal.Reason, r.SpecRefusal.Message, inForce(r.Status))
 	case r.Status.ExpiredOn != "":
 		c.Reason = v1alpha1.ReasonExpired
 		c.Message = fmt.Sprintf("the plan expired on %s: no licenses are in force. Change the spec to order a new plan.", r.Status.ExpiredOn)

@@ -101,9 +101,10 @@ func NeededChange(spec v1alpha1.CustomerLicensePlanSpec, st v1alpha1.CustomerLic
 	return req, true
 }
 
-// HasPlanInForce reports whether an order has put the plan in force and it has not expired.
+// HasPlanInForce reports whether an order has put the plan in force and it has neither expired
+// nor been cancelled.
 func HasPlanInForce(st v1alpha1.CustomerLicensePlanStatus) bool {
-	return st.Revision > 0 && st.Product != "" && st.ExpiredOn == ""
+	return st.Revision > 0 && st.Product != "" && st.ExpiredOn == "" && st.CancelledOn == ""
 }
 
 func currentTermEnd(st v1alpha1.CustomerLicensePlanStatus) (time.Time, bool) {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/partnerops/license-operator/api/v1alpha1"
 )
 
@@ -220,6 +222,66 @@ func FuzzAmountRoundTrip(f *testing.F) {
 		}
 		if again, err := ParseAmount(got.Amount()); err != nil || again != got {
 			t.Fatalf("ParseAmount(%q) = %d, %v; want %d, written from %q", got.Amount(), again, err, got, s)
+		}
+	})
+}
+
+// FuzzCatchUp checks OrdersDue for a new plan whose start date lies up to ten years in the past:
+// a New order today, then one Renewal per term that ended since, in order and each at the term
+// charge, the terms contiguous from the start date, the term in force containing today, and at
+// most one more renewal, placed now and charged at its term end, inside the renewal window.
+func FuzzCatchUp(f *testing.F) {
+	f.Add(uint16(752), uint8(0), uint32(9), uint64(1000), uint32(168))
+	f.Add(uint16(0), uint8(3), uint32(1), uint64(1), uint32(0))
+	f.Add(uint16(3650), uint8(1), uint32(9_999), uint64(10_000), uint32(600))
+	f.Add(uint16(29), uint8(0), uint32(5), uint64(250), uint32(671))
+	f.Fuzz(func(t *testing.T, daysAgo uint16, ppIn uint8, quantityIn uint32, priceIn uint64, renewBeforeHours uint32) {
+		now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+		plans := []v1alpha1.PaymentPlan{v1alpha1.Monthly, v1alpha1.Prepay1Y, v1alpha1.Prepay2Y, v1alpha1.Prepay3Y, v1alpha1.Prepay5Y}
+		pp := plans[int(ppIn)%len(plans)]
+		start := Day(now).AddDate(0, 0, -int(daysAgo%3651))
+		// Totals stay within what an API amount holds (9 digits before the point) over ten years.
+		quantity := int32(1 + quantityIn%10_000)
+		price := Money(priceIn % 10_001) // 0 .. 100.00
+		maxHours := uint32(671) // renewBefore is shorter than the shortest term (CRD validation)
+		if pp != v1alpha1.Monthly {
+			maxHours = 8759
+		}
+		rb := time.Duration(renewBeforeHours%(maxHours+1)) * time.Hour
+		spec := v1alpha1.CustomerLicensePlanSpec{Product: "p", Quantity: quantity, PaymentPlan: pp, StartDate: FormatDate(start),
+			Renewal: v1alpha1.RenewalSpec{RenewBefore: &metav1.Duration{Duration: rb}}}
+		product := &v1alpha1.LicenseProductSpec{SKU: "P", Prices: []v1alpha1.Price{{PaymentPlan: pp, PricePerLicense: price.Amount()}}}
+		due := OrdersDue(DueInput{Spec: spec, Created: now, Catalog: map[string]*v1alpha1.LicenseProductSpec{"p": product},
+			Currency: "EUR", Now: now}, MaxOrdersDue)
+
+		termCharge := TermCharge(quantity, price)
+		if len(due.Orders) == 0 || due.Orders[0].Change != v1alpha1.ChangeNew || !due.Orders[0].AtOnce(now) || due.Orders[0].Pricing.Charge != termCharge {
+			t.Fatalf("first order %+v, want New charged %s at once", due.Orders, termCharge)
+		}
+		term := FirstTerm(start, pp)
+		for i, o := range due.Orders[1:] {
+			if o.PriceErr != nil || o.Change != v1alpha1.ChangeRenewal || o.Quantity != quantity || o.Pricing.Charge != termCharge {
+				t.Fatalf("order %d = %+v (%v), want a Renewal of %d charged %s", i+2, o.ChangeRequest, o.PriceErr, quantity, termCharge)
+			}
+			if !o.EffectiveDate.Equal(term.End) {
+				t.Fatalf("order %d renews on %s, want the end of term %s..%s", i+2, FormatDate(o.EffectiveDate), FormatDate(term.Start), FormatDate(term.End))
+			}
+			atOnce := !term.End.After(now)
+			if o.AtOnce(now) != atOnce || (!atOnce && i+2 != len(due.Orders)) {
+				t.Fatalf("order %d renewing on %s: at once %v, and %d orders listed", i+2, FormatDate(term.End), o.AtOnce(now), len(due.Orders))
+			}
+			if !atOnce && now.Before(RenewalTime(term, rb)) {
+				t.Fatalf("order %d placed before its renewal time %s", i+2, RenewalTime(term, rb))
+			}
+			if atOnce {
+				term = NextTerm(term, start.Day(), pp)
+			}
+		}
+		if !term.Contains(now) {
+			t.Fatalf("after %d orders the term in force is %s..%s, which does not contain %s", len(due.Orders), FormatDate(term.Start), FormatDate(term.End), now)
+		}
+		if last := due.Orders[len(due.Orders)-1]; last.AtOnce(now) && !now.Before(RenewalTime(term, rb)) {
+			t.Fatalf("the renewal of term %s..%s is due at %s but was not listed", FormatDate(term.Start), FormatDate(term.End), RenewalTime(term, rb))
 		}
 	})
 }

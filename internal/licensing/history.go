@@ -1,6 +1,8 @@
 package licensing
 
 import (
+	"time"
+
 	"github.com/partnerops/license-operator/api/v1alpha1"
 )
 
@@ -13,27 +15,84 @@ func InFlight(st v1alpha1.CustomerLicensePlanStatus, o *v1alpha1.LicenseOrder) b
 	return o != nil && o.Spec.Revision > st.Revision && o.Status.State != v1alpha1.OrderRejected
 }
 
-// CancellationWaits reports whether the cancellation of a deleted plan waits for its latest order:
-// for an order in flight, but not for one awaiting a person's approval, which may never come.
-func CancellationWaits(st v1alpha1.CustomerLicensePlanStatus, latest *v1alpha1.LicenseOrder) bool {
-	return InFlight(st, latest) && latest.Status.State != v1alpha1.OrderAwaitingApproval
+// CancelStep is what the cancellation of a deleted plan does next.
+type CancelStep string
+
+const (
+	// CancelPlace places the plan's Cancellation order.
+	CancelPlace CancelStep = "Place"
+	// CancelWait waits for an open order of the plan: the order reconciler closes it without a
+	// charge, because its plan is being deleted, or fulfils the Cancellation.
+	CancelWait CancelStep = "Wait"
+	// CancelRelease releases the plan: its Cancellation is recorded, or it never ordered anything.
+	CancelRelease CancelStep = "Release"
+)
+
+// NextCancelStep is what the cancellation of a deleted plan does next. st is the plan's status with
+// its fulfilled orders applied and latest its latest order (nil when it has none). Every plan that
+// ordered anything records a Cancellation, in force or not, so that its order history shows it was
+// withdrawn; an order still open (a renewal placed early, an order awaiting approval) is closed
+// first, without a charge.
+func NextCancelStep(st v1alpha1.CustomerLicensePlanStatus, latest *v1alpha1.LicenseOrder) CancelStep {
+	switch {
+	case latest == nil:
+		return CancelRelease
+	case latest.Spec.Change == v1alpha1.ChangeCancellation && isSettled(latest):
+		return CancelRelease
+	case latest.Spec.Change == v1alpha1.ChangeCancellation, InFlight(st, latest):
+		return CancelWait
+	}
+	return CancelPlace
+}
+
+func isSettled(o *v1alpha1.LicenseOrder) bool {
+	return o.Status.State == v1alpha1.OrderFulfilled || o.Status.State == v1alpha1.OrderRejected
+}
+
+// CancellationRequest is the Cancellation order of a deleted plan: the licenses in force go to 0
+// today. A plan never put in force records the product and payment plan its spec asked for.
+func CancellationRequest(spec v1alpha1.CustomerLicensePlanSpec, st v1alpha1.CustomerLicensePlanStatus, now time.Time) ChangeRequest {
+	product, pp := st.Product, st.PaymentPlan
+	if product == "" {
+		product, pp = spec.Product, spec.PaymentPlan
+	}
+	return ChangeRequest{Change: v1alpha1.ChangeCancellation, Product: product, PaymentPlan: pp,
+		PreviousQuantity: st.Licenses, EffectiveDate: Day(now)}
+}
+
+// IsRefusal reports whether an order's rejection reason refuses the change it ordered: a business
+// rule or a person did. An order closed for another reason (superseded by its plan's newer state,
+// its plan gone or deleted) refused nothing, and the plan orders what it needs anew.
+func IsRefusal(reason string) bool {
+	return reason == v1alpha1.ReasonDenied || isRuleReason(reason)
+}
+
+func isRuleReason(reason string) bool {
+	switch reason {
+	case v1alpha1.ReasonUnknownProduct, v1alpha1.ReasonProductChangeNotAllowed, v1alpha1.ReasonProductNotOrderable,
+		v1alpha1.ReasonPaymentPlanNotOffered, v1alpha1.ReasonUnknownCostCenter, v1alpha1.ReasonRequirementNotMet,
+		v1alpha1.ReasonUsageBelowMinimum:
+		return true
+	}
+	return false
 }
 
 // RefusedForSpec reports whether o refused the change req for the plan's current spec (its
 // generation): the change is ordered again only once the refusal no longer holds.
 func RefusedForSpec(o *v1alpha1.LicenseOrder, generation int64, req ChangeRequest) bool {
-	return o != nil && o.Status.State == v1alpha1.OrderRejected && o.Spec.PlanGeneration == generation && req.Same(o.Spec)
+	return o != nil && o.Status.State == v1alpha1.OrderRejected && IsRefusal(o.Status.Reason) &&
+		o.Spec.PlanGeneration == generation && req.Same(o.Spec)
 }
 
 // RefusedRenewal reports whether o is the refused renewal of the plan's current term: the plan
 // expires at the term end unless the refusal no longer holds.
 func RefusedRenewal(o *v1alpha1.LicenseOrder, st v1alpha1.CustomerLicensePlanStatus) bool {
-	return o != nil && o.Status.State == v1alpha1.OrderRejected && o.Spec.Change == v1alpha1.ChangeRenewal &&
-		st.Term != nil && o.Spec.EffectiveDate == st.Term.End
+	return o != nil && o.Status.State == v1alpha1.OrderRejected && IsRefusal(o.Status.Reason) &&
+		o.Spec.Change == v1alpha1.ChangeRenewal && st.Term != nil && o.Spec.EffectiveDate == st.Term.End
 }
 
 // StandingRefusal returns the refusal of o that nothing but a new spec lifts: a person's denial.
-// Any other refusal is judged again by the rules, with what holds now.
+// A rule's refusal is judged again by the rules, with what holds now.
 func StandingRefusal(o *v1alpha1.LicenseOrder) (Verdict, bool) {
 	if o.Status.Reason == v1alpha1.ReasonDenied {
 		return Verdict{Reason: o.Status.Reason, Message: o.Status.Message}, true

@@ -2,6 +2,7 @@ package licensing
 
 import (
 	"testing"
+	"time"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 )
@@ -10,33 +11,70 @@ func htOrder(rev int64, change v1alpha1.OrderChange, state v1alpha1.OrderState, 
 	o := &v1alpha1.LicenseOrder{Spec: v1alpha1.LicenseOrderSpec{Revision: rev, Change: change, Product: "p",
 		PaymentPlan: v1alpha1.Monthly, Quantity: 5, EffectiveDate: "2026-04-01", PlanGeneration: gen}}
 	o.Status.State = state
+	if state == v1alpha1.OrderRejected {
+		o.Status.Reason = v1alpha1.ReasonUsageBelowMinimum
+	}
 	return o
 }
 
-func TestInFlightAndCancellationWaits(t *testing.T) {
+// htClosed is a rejected order closed for reason, which no rule gave.
+func htClosed(rev int64, change v1alpha1.OrderChange, reason string) *v1alpha1.LicenseOrder {
+	o := htOrder(rev, change, v1alpha1.OrderRejected, 1)
+	o.Status.Reason = reason
+	return o
+}
+
+func TestInFlightAndNextCancelStep(t *testing.T) {
 	st := v1alpha1.CustomerLicensePlanStatus{Revision: 3}
 	for _, tt := range []struct {
-		name        string
-		o           *v1alpha1.LicenseOrder
-		inFlight    bool
-		cancelWaits bool
+		name     string
+		o        *v1alpha1.LicenseOrder
+		inFlight bool
+		cancel   CancelStep
 	}{
-		{"no order", nil, false, false},
-		{"the last order applied", htOrder(3, v1alpha1.ChangeNew, v1alpha1.OrderFulfilled, 1), false, false},
-		{"a pending order after it", htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderPending, 2), true, true},
-		{"a fulfilled order not yet applied", htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderFulfilled, 2), true, true},
-		{"a rejected order", htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderRejected, 2), false, false},
-		{"an order awaiting approval: the cancellation does not wait", htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderAwaitingApproval, 2), true, false},
+		{"no order: nothing to withdraw", nil, false, CancelRelease},
+		{"the last order applied", htOrder(3, v1alpha1.ChangeNew, v1alpha1.OrderFulfilled, 1), false, CancelPlace},
+		{"a pending order after it", htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderPending, 2), true, CancelWait},
+		{"a renewal placed before the term ends", htOrder(4, v1alpha1.ChangeRenewal, v1alpha1.OrderPending, 1), true, CancelWait},
+		{"a fulfilled order not yet applied", htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderFulfilled, 2), true, CancelWait},
+		{"a rejected order, such as a plan never put in force", htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderRejected, 2), false, CancelPlace},
+		{"an order awaiting approval: closed first", htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderAwaitingApproval, 2), true, CancelWait},
+		{"the cancellation placed", htOrder(4, v1alpha1.ChangeCancellation, v1alpha1.OrderPending, 2), true, CancelWait},
+		{"the cancellation fulfilled", htOrder(4, v1alpha1.ChangeCancellation, v1alpha1.OrderFulfilled, 2), true, CancelRelease},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := InFlight(st, tt.o); got != tt.inFlight {
 				t.Errorf("InFlight = %v, want %v", got, tt.inFlight)
 			}
-			if got := CancellationWaits(st, tt.o); got != tt.cancelWaits {
-				t.Errorf("CancellationWaits = %v, want %v", got, tt.cancelWaits)
+			if got := NextCancelStep(st, tt.o); got != tt.cancel {
+				t.Errorf("NextCancelStep = %v, want %v", got, tt.cancel)
 			}
 		})
 	}
+}
+
+func TestCancellationRequest(t *testing.T) {
+	now := time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)
+	spec := v1alpha1.CustomerLicensePlanSpec{Product: "wanted", Quantity: 4, PaymentPlan: v1alpha1.Prepay1Y}
+	inForce := v1alpha1.CustomerLicensePlanStatus{Product: "held", Licenses: 7, PaymentPlan: v1alpha1.Monthly, Revision: 2}
+	if got, want := CancellationRequest(spec, inForce, now), (ChangeRequest{Change: v1alpha1.ChangeCancellation, Product: "held",
+		PaymentPlan: v1alpha1.Monthly, PreviousQuantity: 7, EffectiveDate: Day(now)}); got != want {
+		t.Errorf("in force: got %+v, want %+v", got, want)
+	}
+	if got, want := CancellationRequest(spec, v1alpha1.CustomerLicensePlanStatus{}, now), (ChangeRequest{Change: v1alpha1.ChangeCancellation,
+		Product: "wanted", PaymentPlan: v1alpha1.Prepay1Y, EffectiveDate: Day(now)}); got != want {
+		t.Errorf("never in force: got %+v, want %+v", got, want)
+	}
+}
+
+func denied(o *v1alpha1.LicenseOrder) *v1alpha1.LicenseOrder {
+	o.Status.Reason = v1alpha1.ReasonDenied
+	return o
+}
+
+func gen2(o *v1alpha1.LicenseOrder) *v1alpha1.LicenseOrder {
+	o.Spec.PlanGeneration = 2
+	return o
 }
 
 func TestRefusedForSpec(t *testing.T) {
@@ -50,6 +88,9 @@ func TestRefusedForSpec(t *testing.T) {
 		{"refused for an earlier spec", htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderRejected, 1), false},
 		{"another change refused", htOrder(4, v1alpha1.ChangeDecreaseQuantity, v1alpha1.OrderRejected, 2), false},
 		{"not refused", htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderFulfilled, 2), false},
+		{"denied by a person for this spec", denied(htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderRejected, 2)), true},
+		{"superseded: closed, not refused", gen2(htClosed(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.ReasonSuperseded)), false},
+		{"closed because its plan was not found", gen2(htClosed(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.ReasonPlanNotFound)), false},
 		{"no order", nil, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,6 +116,7 @@ func TestRefusedRenewal(t *testing.T) {
 		{"a renewal not refused", htOrder(4, v1alpha1.ChangeRenewal, v1alpha1.OrderPending, 1), st, false},
 		{"a refused change that is no renewal", htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderRejected, 1), st, false},
 		{"a plan without a term", htOrder(4, v1alpha1.ChangeRenewal, v1alpha1.OrderRejected, 1), v1alpha1.CustomerLicensePlanStatus{}, false},
+		{"a renewal superseded, not refused", htClosed(4, v1alpha1.ChangeRenewal, v1alpha1.ReasonSuperseded), st, false},
 		{"no order", nil, st, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,79 +2,192 @@ package licensing
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 )
 
-// PreviewInput is what the preview of a change to a plan looks at: the spec as it would be stored,
-// the plan in force, and what the rules need.
+// PreviewInput is what admission looks at to judge and preview a change of a plan: the plan as the
+// controller would see it with the spec as it would be stored, and what the rules need.
 type PreviewInput struct {
-	Plan   string
-	Spec   v1alpha1.CustomerLicensePlanSpec
-	Status v1alpha1.CustomerLicensePlanStatus
-	// Created is when the plan was created (now, for a new plan).
-	Created time.Time
-	// Product and CurrentProduct are the catalog entries of spec.product and of the product in
-	// force; nil when there is none.
-	Product, CurrentProduct *v1alpha1.LicenseProductSpec
-	Profile                 *v1alpha1.BillingProfileSpec
+	// Plan is the plan's name.
+	Plan string
+	// DueInput is the plan, its catalog entries, the currency and the time: what OrdersDue needs.
+	DueInput
+	// Profile is the BillingProfile's spec, nil when there is none.
+	Profile *v1alpha1.BillingProfileSpec
 	// OtherPlans are the customer's other active plans in the namespace.
 	OtherPlans []ActivePlan
-	Assigned   int32
-	Now        time.Time
+	// Assigned is the number of LicenseAssignments that name the plan.
+	Assigned int32
 }
 
-// Preview states, in sentences for admission warnings, the order a plan's spec would place, what
-// it would be charged, whether it would need a person's approval, and whether the licenses cover
-// the usage. It returns no sentence when the spec needs no order. The charge is computed exactly
-// as the order's will be, from the same price and dates.
+// orderInput is what the validation of the order req for the plan looks at.
+func (in PreviewInput) orderInput(req ChangeRequest) OrderInput {
+	return OrderInput{Plan: in.Plan, Change: req.Change, ProductName: req.Product, Product: in.Catalog[req.Product],
+		CurrentProduct: in.Catalog[in.Status.Product], PaymentPlan: req.PaymentPlan, Quantity: req.Quantity,
+		CostCenter: EffectiveCostCenter(in.Spec.CostCenter, in.Profile), Profile: in.Profile,
+		OtherPlans: in.OtherPlans, Assigned: in.Assigned}
+}
+
+// JudgeSpec judges a plan's spec as admission does. A spec that asks for a change is judged by the
+// rules an admission webhook can judge for the order it needs (ValidateAdmission); a spec that
+// needs no order (a new cost center or purchase reference) by SpecRules. Every spec change is
+// thus validated, whether or not it places an order.
+func JudgeSpec(in PreviewInput) Verdict {
+	if req, ok := Needed(in.DueInput); ok {
+		return ValidateAdmission(in.orderInput(req))
+	}
+	return ValidateSpec(in.orderInput(ChangeRequest{}))
+}
+
+// Preview states, in sentences for admission warnings, every order a plan's spec would place at
+// once (OrdersDue: the order it asks for, and the catch-up renewals of a start date terms in the
+// past) and their total, what the first is charged and why, whether a person must approve them,
+// and whether the licenses cover the usage. It returns no sentence when the spec needs no order.
+// The charges are computed exactly as the orders' will be, by the function the controller uses.
 func Preview(in PreviewInput) []string {
-	upgrade := IsUpgrade(in.CurrentProduct, in.Product, in.Status.PaymentPlan)
-	req, ok := NeededChange(in.Spec, in.Status, in.Now, upgrade)
-	if !ok {
+	if in.Currency == "" {
+		in.Currency = Currency(in.Profile)
+	}
+	due := OrdersDue(in.DueInput, MaxOrdersDue)
+	n := 0
+	for n < len(due.Orders) && due.Orders[n].AtOnce(in.Now) {
+		n++
+	}
+	if len(due.Orders) == 0 {
 		return nil
 	}
-	order := v1alpha1.LicenseOrderSpec{Plan: in.Plan, Change: req.Change, Product: req.Product, PaymentPlan: req.PaymentPlan,
-		Quantity: req.Quantity, PreviousQuantity: req.PreviousQuantity, EffectiveDate: FormatDate(req.EffectiveDate),
-		CostCenter: EffectiveCostCenter(in.Spec.CostCenter, in.Profile)}
-	lines := []string{fmt.Sprintf("an order: %s of %d x %s (%s), effective %s", req.Change, req.Quantity, req.Product, req.PaymentPlan, order.EffectiveDate)}
+	first := due.Orders[0]
+	var lines []string
+	if n > 1 {
+		lines = append(lines, totalLine(due.Orders[:n], in.Currency))
+		if w := backdatedLine(in, due.Orders[:n]); w != "" {
+			lines = append(lines, w)
+		}
+	}
+	head := "an order"
+	if n > 1 {
+		head = fmt.Sprintf("order 1 of %d", n)
+	}
+	lines = append(lines, fmt.Sprintf("%s: %s of %d x %s (%s), effective %s", head, first.Change, first.Quantity, first.Product,
+		first.PaymentPlan, FormatDate(first.EffectiveDate)))
 
-	input := OrderInput{Plan: in.Plan, Change: req.Change, ProductName: req.Product, Product: in.Product,
-		CurrentProduct: in.CurrentProduct, PaymentPlan: req.PaymentPlan, Quantity: req.Quantity, CostCenter: order.CostCenter,
-		Profile: in.Profile, OtherPlans: in.OtherPlans, Assigned: in.Assigned}
+	input := in.orderInput(first.ChangeRequest)
 	if verdict := ValidateAdmission(input); !verdict.Passed() {
 		return append(lines, fmt.Sprintf("the order would be rejected, %s: %s", verdict.Reason, verdict.Message))
 	}
 	if verdict := CheckRequirements(input); !verdict.Passed() {
 		lines = append(lines, fmt.Sprintf("requirement: %s (the order waits while a required plan is being ordered, and is rejected otherwise)", verdict.Message))
 	}
-
-	currency := "EUR"
-	if in.Profile != nil && in.Profile.Currency != "" {
-		currency = in.Profile.Currency
-	}
-	var catalogPrice v1alpha1.Amount
-	if in.Product != nil {
-		catalogPrice, _ = PriceFor(in.Product, req.PaymentPlan)
-	}
-	start, err := BillingStart(in.Spec, in.Status, in.Created, order)
-	if err == nil {
-		p, perr := PriceOrder(PricingInput{Order: order, Plan: in.Status, CatalogPrice: catalogPrice, Currency: currency, StartDate: start})
-		if err = perr; err == nil {
-			lines = append(lines, fmt.Sprintf("charge: %s %s (%s)", p.Charge, currency, p.Description))
-			if needed, why := ApprovalNeeded(in.Profile, req.Change, p.Charge); needed {
-				lines = append(lines, "approval: the order will wait for a person's approval, because "+why)
-			}
-		}
-	}
-	if err != nil {
-		lines = append(lines, "charge: cannot be computed: "+err.Error())
-	}
-	if in.Assigned <= req.Quantity {
-		lines = append(lines, fmt.Sprintf("usage: covered, %d of the %d licenses ordered are assigned", in.Assigned, req.Quantity))
+	if first.PriceErr != nil {
+		lines = append(lines, "charge: cannot be computed: "+first.PriceErr.Error())
 	} else {
-		lines = append(lines, fmt.Sprintf("usage: not covered, %d licenses are assigned and %d ordered", in.Assigned, req.Quantity))
+		lines = append(lines, fmt.Sprintf("charge: %s %s (%s)", first.Pricing.Charge, in.Currency, first.Pricing.Description))
+	}
+	lines = append(lines, approvalLines(in.Profile, due.Orders[:max(n, 1)])...)
+	if in.Assigned <= first.Quantity {
+		lines = append(lines, fmt.Sprintf("usage: covered, %d of the %d licenses ordered are assigned", in.Assigned, first.Quantity))
+	} else {
+		lines = append(lines, fmt.Sprintf("usage: not covered, %d licenses are assigned and %d ordered", in.Assigned, first.Quantity))
+	}
+	if n > 1 {
+		lines = append(lines, laterOrderLines(due.Orders[1:n], n, in.Currency)...)
+	}
+	if n == MaxOrdersDue {
+		lines = append(lines, fmt.Sprintf("more orders follow the first %d: check spec.startDate", MaxOrdersDue))
 	}
 	return lines
+}
+
+// totalLine states how many orders are placed at once and what they are charged together.
+func totalLine(orders []DueOrder, currency string) string {
+	var total Money
+	for _, o := range orders {
+		if o.PriceErr != nil {
+			return fmt.Sprintf("%d orders at once (a charge cannot be computed: %v)", len(orders), o.PriceErr)
+		}
+		total += o.Pricing.Charge
+	}
+	return fmt.Sprintf("%d orders at once, %s %s in all", len(orders), total, currency)
+}
+
+// backdatedLine warns about a new plan whose start date is more than one term in the past: every
+// term that ended since is billed at once. It returns "" for any other change.
+func backdatedLine(in PreviewInput, orders []DueOrder) string {
+	if orders[0].Change != v1alpha1.ChangeNew {
+		return ""
+	}
+	renewals := 0
+	for _, o := range orders[1:] {
+		if o.Change == v1alpha1.ChangeRenewal {
+			renewals++
+		}
+	}
+	if renewals == 0 {
+		return ""
+	}
+	start, err := StartDate(in.Spec.StartDate, in.Created)
+	if err != nil {
+		return ""
+	}
+	terms := fmt.Sprintf("the %d terms that ended since are", renewals)
+	if renewals == 1 {
+		terms = "the term that ended since is"
+	}
+	return fmt.Sprintf("start date: spec.startDate %s is more than one term in the past: %s billed at once, one Renewal each. If the date is a mistake, correct it now: startDate cannot change once set",
+		FormatDate(start), terms)
+}
+
+// approvalLines says which of the orders will wait for a person's approval.
+func approvalLines(profile *v1alpha1.BillingProfileSpec, orders []DueOrder) []string {
+	waiting, why := 0, ""
+	for _, o := range orders {
+		if o.PriceErr != nil {
+			continue // no charge, nothing to approve yet
+		}
+		if needed, w := ApprovalNeeded(profile, o.Change, o.Pricing.Charge); needed {
+			if waiting == 0 {
+				why = w
+			}
+			waiting++
+		}
+	}
+	switch {
+	case waiting == 0:
+		return nil
+	case len(orders) == 1:
+		return []string{"approval: the order will wait for a person's approval, because " + why}
+	}
+	return []string{fmt.Sprintf("approval: %d of the %d orders will wait for a person's approval, one after the other, because %s", waiting, len(orders), why)}
+}
+
+// laterOrderLines states the orders after the first, numbered from 2 of n; a run of alike orders
+// (the catch-up renewals of a backdated plan) takes one line.
+func laterOrderLines(orders []DueOrder, n int, currency string) []string {
+	var lines []string
+	for i := 0; i < len(orders); {
+		j := i + 1
+		for j < len(orders) && alike(orders[i], orders[j]) {
+			j++
+		}
+		o, last := orders[i], orders[j-1]
+		charge := "charge cannot be computed"
+		if o.PriceErr == nil {
+			charge = fmt.Sprintf("%s %s", o.Pricing.Charge, currency)
+		}
+		if j-i == 1 {
+			lines = append(lines, fmt.Sprintf("order %d of %d: %s of %d x %s (%s), effective %s, charge %s",
+				i+2, n, o.Change, o.Quantity, o.Product, o.PaymentPlan, FormatDate(o.EffectiveDate), charge))
+		} else {
+			lines = append(lines, fmt.Sprintf("orders %d to %d of %d: %d %s orders of %d x %s (%s), effective %s to %s, %s each",
+				i+2, j+1, n, j-i, o.Change, o.Quantity, o.Product, o.PaymentPlan, FormatDate(o.EffectiveDate), FormatDate(last.EffectiveDate), charge))
+		}
+		i = j
+	}
+	return lines
+}
+
+func alike(a, b DueOrder) bool {
+	return a.Change == b.Change && a.Quantity == b.Quantity && a.Product == b.Product && a.PaymentPlan == b.PaymentPlan &&
+		a.PriceErr == nil && b.PriceErr == nil && a.Pricing.Charge == b.Pricing.Charge
 }

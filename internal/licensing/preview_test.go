@@ -61,13 +61,16 @@ func pvProfile(currency string, mode v1alpha1.ApprovalMode, manualAbove v1alpha1
 
 // pvNew is the preview input of plan eul created at pvNow with no order applied yet.
 func pvNew(spec v1alpha1.CustomerLicensePlanSpec, product *v1alpha1.LicenseProductSpec) PreviewInput {
-	return PreviewInput{Plan: "eul", Spec: spec, Created: pvNow, Product: product, Now: pvNow}
+	return PreviewInput{Plan: "eul", DueInput: DueInput{Spec: spec, Created: pvNow, Now: pvNow,
+		Catalog: map[string]*v1alpha1.LicenseProductSpec{spec.Product: product}}}
 }
 
 // pvChange is the preview input of plan eul, created on 1 March, whose spec changes to spec.
 func pvChange(spec v1alpha1.CustomerLicensePlanSpec, st v1alpha1.CustomerLicensePlanStatus, product, current *v1alpha1.LicenseProductSpec) PreviewInput {
-	return PreviewInput{Plan: "eul", Spec: spec, Status: st, Created: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
-		Product: product, CurrentProduct: current, Now: pvNow}
+	catalog := map[string]*v1alpha1.LicenseProductSpec{st.Product: current}
+	catalog[spec.Product] = product
+	return PreviewInput{Plan: "eul", DueInput: DueInput{Spec: spec, Status: st, Created: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
+		Catalog: catalog, Now: pvNow}}
 }
 
 func pvWith(in PreviewInput, f func(*PreviewInput)) PreviewInput {

@@ -89,6 +89,23 @@ func ValidateAdmission(in OrderInput) Verdict {
 	return pass()
 }
 
+// SpecRules are the rules a plan's spec satisfies even when it needs no order: a field that no
+// order carries on its own (a new costCenter) is judged whenever the spec changes, so that it
+// cannot make a later order, or the next renewal, fail for a field the user did not touch then.
+var SpecRules = []Rule{
+	{"CostCenter", CheckCostCenter},
+}
+
+// ValidateSpec runs SpecRules and returns the first failure, or a passing Verdict.
+func ValidateSpec(in OrderInput) Verdict {
+	for _, r := range SpecRules {
+		if v := r.Check(in); !v.Passed() {
+			return v
+		}
+	}
+	return pass()
+}
+
 // ValidateOrder runs OrderRules and returns the first failure, or a passing Verdict. Expiry and
 // Cancellation orders record what happened and are always valid.
 func ValidateOrder(in OrderInput) Verdict {

@@ -11,25 +11,27 @@ import (
 	"github.com/partnerops/license-operator/internal/licensing"
 )
 
-// previewInput gathers what the rules and the preview need to judge a plan's spec, as the
-// controllers gather it; the catalog and the BillingProfile come from live.
+// previewInput gathers what the rules and the preview need to judge a plan's spec, as the plan
+// controller gathers it; the catalog and the BillingProfile come from live.
 func previewInput(ctx context.Context, c, live client.Reader, p *v1alpha1.CustomerLicensePlan, clk clock.PassiveClock) (licensing.PreviewInput, error) {
-	in := licensing.PreviewInput{Plan: p.Name, Spec: p.Spec, Status: p.Status, Created: p.CreationTimestamp.Time, Now: clk.Now()}
+	in := licensing.PreviewInput{Plan: p.Name, DueInput: licensing.DueInput{
+		Spec: p.Spec, Status: p.Status, Created: p.CreationTimestamp.Time, Now: clk.Now(),
+	}}
 	if in.Created.IsZero() {
 		in.Created = in.Now
 	}
-	product, err := controller.GetProduct(ctx, live, p.Spec.Product)
-	if err != nil {
-		return in, err
-	}
-	current, err := controller.GetProduct(ctx, live, p.Status.Product)
-	if err != nil {
+	var err error
+	if in.Catalog, err = controller.PlanCatalog(ctx, live, p); err != nil {
 		return in, err
 	}
 	profile, err := controller.GetProfile(ctx, live)
 	if err != nil {
 		return in, err
 	}
+	if profile != nil {
+		in.Profile = &profile.Spec
+	}
+	in.Currency = licensing.Currency(in.Profile)
 	if in.OtherPlans, _, err = controller.CustomerPlans(ctx, c, p); err != nil {
 		return in, err
 	}
@@ -38,14 +40,5 @@ func previewInput(ctx context.Context, c, live client.Reader, p *v1alpha1.Custom
 		return in, err
 	}
 	in.Assigned = int32(len(assignments))
-	if product != nil {
-		in.Product = &product.Spec
-	}
-	if current != nil {
-		in.CurrentProduct = &current.Spec
-	}
-	if profile != nil {
-		in.Profile = &profile.Spec
-	}
 	return in, nil
 }

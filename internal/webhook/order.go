@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
+	"github.com/partnerops/license-operator/internal/licensing"
 )
 
 // +kubebuilder:webhook:path=/mutate-licensing-partnerops-io-v1alpha1-licenseorder-status,mutating=true,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=licenseorders/status,verbs=update,versions=v1alpha1,name=mlicenseorder-status.licensing.partnerops.io,admissionReviewVersions=v1
@@ -44,8 +45,12 @@ func (s *approvalStamper) Handle(_ context.Context, req admission.Request) admis
 		return admission.Errored(http.StatusBadRequest, err)
 	}
 	added := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.OrderApproved)
-	if added == nil || meta.FindStatusCondition(old.Status.Conditions, v1alpha1.OrderApproved) != nil {
+	if decided, _ := licensing.PersonsDecision(meta.FindStatusCondition(old.Status.Conditions, v1alpha1.OrderApproved)); added == nil || decided {
 		return admission.Allowed("")
+	}
+	if err := licensing.CheckApproval(*added); err != nil {
+		// Refused here, before the schema would ask for the reason it leaves empty.
+		return admission.Denied(fmt.Sprintf("order %s: %v", obj.Name, err))
 	}
 	if added.Reason == "" {
 		added.Reason = v1alpha1.ReasonApproved
@@ -102,8 +107,10 @@ func (v *orderValidator) ValidateUpdate(ctx context.Context, old, o *v1alpha1.Li
 	}
 	gr := v1alpha1.GroupVersion.WithResource("licenseorders").GroupResource()
 	was := meta.FindStatusCondition(old.Status.Conditions, v1alpha1.OrderApproved)
-	if now := meta.FindStatusCondition(o.Status.Conditions, v1alpha1.OrderApproved); was != nil && (now == nil || now.Status != was.Status) {
-		return nil, apierrors.NewForbidden(gr, o.Name, fmt.Errorf("the Approved condition of order %s is %s and never changes once set", o.Name, was.Status))
+	if decided, _ := licensing.PersonsDecision(was); decided {
+		if now := meta.FindStatusCondition(o.Status.Conditions, v1alpha1.OrderApproved); now == nil || now.Status != was.Status {
+			return nil, apierrors.NewForbidden(gr, o.Name, fmt.Errorf("the Approved condition of order %s is %s and never changes once set", o.Name, was.Status))
+		}
 	}
 	if req.UserInfo.Username == v.operator {
 		return nil, nil
@@ -138,9 +145,13 @@ func approvalOnly(old, o *v1alpha1.LicenseOrder) error {
 	if added == nil {
 		return fmt.Errorf("only the operator changes an order's status; an approver adds the Approved condition")
 	}
-	rest := o.Status.DeepCopy()
+	if err := licensing.CheckApproval(*added); err != nil {
+		return fmt.Errorf("order %s: %w", o.Name, err)
+	}
+	rest, was := o.Status.DeepCopy(), old.Status.DeepCopy()
 	meta.RemoveStatusCondition(&rest.Conditions, v1alpha1.OrderApproved)
-	if !reflect.DeepEqual(*rest, old.Status) {
+	meta.RemoveStatusCondition(&was.Conditions, v1alpha1.OrderApproved)
+	if !reflect.DeepEqual(*rest, *was) {
 		return fmt.Errorf("an approver may add the Approved condition and change nothing else of order %s's status", o.Name)
 	}
 	return nil

@@ -121,22 +121,12 @@ func (v *planValidator) validate(ctx context.Context, p *v1alpha1.CustomerLicens
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}
-	warnings := preface(ctx, licensing.Preview(in))
-	req, ok := licensing.NeededChange(p.Spec, p.Status, in.Now, licensing.IsUpgrade(in.CurrentProduct, in.Product, p.Status.PaymentPlan))
-	if !ok {
-		return warnings, nil
+	if verdict := licensing.JudgeSpec(in); !verdict.Passed() {
+		path, value := fieldOf(verdict.Reason, p.Spec)
+		return nil, apierrors.NewInvalid(schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "CustomerLicensePlan"}, p.Name,
+			field.ErrorList{field.Invalid(path, value, verdict.Reason+": "+verdict.Message)})
 	}
-	verdict := licensing.ValidateAdmission(licensing.OrderInput{
-		Plan: p.Name, Change: req.Change, ProductName: req.Product, Product: in.Product, CurrentProduct: in.CurrentProduct,
-		PaymentPlan: req.PaymentPlan, Quantity: req.Quantity, CostCenter: licensing.EffectiveCostCenter(p.Spec.CostCenter, in.Profile),
-		Profile: in.Profile, OtherPlans: in.OtherPlans, Assigned: in.Assigned,
-	})
-	if verdict.Passed() {
-		return warnings, nil
-	}
-	path, value := fieldOf(verdict.Reason, p.Spec)
-	return nil, apierrors.NewInvalid(schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "CustomerLicensePlan"}, p.Name,
-		field.ErrorList{field.Invalid(path, value, verdict.Reason+": "+verdict.Message)})
+	return preface(ctx, licensing.Preview(in)), nil
 }
 
 // fieldOf names the spec field a refusal is about, and its value.
