@@ -243,7 +243,7 @@ func FuzzCatchUp(f *testing.F) {
 		// Totals stay within what an API amount holds (9 digits before the point) over ten years.
 		quantity := int32(1 + quantityIn%10_000)
 		price := Money(priceIn % 10_001) // 0 .. 100.00
-		maxHours := uint32(671) // renewBefore is shorter than the shortest term (CRD validation)
+		maxHours := uint32(671)          // renewBefore is shorter than the shortest term (CRD validation)
 		if pp != v1alpha1.Monthly {
 			maxHours = 8759
 		}
