@@ -54,17 +54,17 @@ func DecideOrder(s OrderSnapshot) (OrderDecision, error) {
 	if IsSettled(o) {
 		return d, nil
 	}
-	close := func(v Verdict) (OrderDecision, error) {
+	closeWith := func(v Verdict) (OrderDecision, error) {
 		rejectOrder(&d.Status, v, o.Generation, s.Now)
 		return d, nil
 	}
 	cancellation := o.Spec.Change == v1alpha1.ChangeCancellation
 	switch {
 	case s.Plan == nil && !cancellation:
-		return close(Verdict{Reason: v1alpha1.ReasonPlanNotFound, Message: fmt.Sprintf(
+		return closeWith(Verdict{Reason: v1alpha1.ReasonPlanNotFound, Message: fmt.Sprintf(
 			"plan %s does not exist: the order was closed without a charge", o.Spec.Plan)})
 	case s.Plan != nil && !s.Plan.DeletionTimestamp.IsZero() && !cancellation:
-		return close(Verdict{Reason: v1alpha1.ReasonPlanDeleted, Message: fmt.Sprintf(
+		return closeWith(Verdict{Reason: v1alpha1.ReasonPlanDeleted, Message: fmt.Sprintf(
 			"plan %s was deleted before the order took effect: the order was closed without a charge, and the plan's Cancellation order records the deletion", o.Spec.Plan)})
 	case s.WaitsFor != "":
 		d.Wait = true
@@ -74,13 +74,13 @@ func DecideOrder(s OrderSnapshot) (OrderDecision, error) {
 	if s.Plan != nil {
 		plan = *s.Plan
 		if v := Superseded(s.Plan, o.Spec, s.Now); !v.Passed() {
-			return close(v)
+			return closeWith(v)
 		}
 	}
 	assigned := s.Rules.Assigned
 	d.Status.UsageAtValidation = &assigned
 	if v := ValidateOrder(s.Rules); !v.Passed() {
-		return close(v)
+		return closeWith(v)
 	}
 	setCondition(&d.Status.Conditions, metav1.Condition{Type: v1alpha1.OrderValid, Status: metav1.ConditionTrue,
 		Reason: v1alpha1.ReasonValid, Message: "every business rule passed"}, o.Generation, s.Now)
@@ -97,10 +97,10 @@ func DecideOrder(s OrderSnapshot) (OrderDecision, error) {
 		return d, err
 	}
 	charge := &v1alpha1.Charge{Amount: price.Charge.Amount(), Currency: s.Currency, Description: price.Description}
-	switch decided, approved := PersonsDecision(meta.FindStatusCondition(o.Status.Conditions, v1alpha1.OrderApproved)); {
+	person := meta.FindStatusCondition(o.Status.Conditions, v1alpha1.OrderApproved)
+	switch decided, approved := PersonsDecision(person); {
 	case decided && !approved:
-		c := meta.FindStatusCondition(o.Status.Conditions, v1alpha1.OrderApproved)
-		return close(Verdict{Reason: v1alpha1.ReasonDenied, Message: "the order was denied: " + c.Message})
+		return closeWith(Verdict{Reason: v1alpha1.ReasonDenied, Message: "the order was denied: " + person.Message})
 	case decided:
 	default:
 		if needed, why := ApprovalNeeded(s.Rules.Profile, o.Spec.Change, price.Charge); needed {
