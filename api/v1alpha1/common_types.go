@@ -5,6 +5,10 @@ package v1alpha1
 // `kubectl get lo -l licensing.partnerops.io/plan=<plan>`.
 const PlanLabel = "licensing.partnerops.io/plan"
 
+// RequestedByAnnotation records on a plan the user who created it or last changed its spec, as
+// admission saw them; the orders that change produces carry it in spec.requestedBy.
+const RequestedByAnnotation = "licensing.partnerops.io/requested-by"
+
 // PaymentPlan is the billing cadence of a license plan.
 // +kubebuilder:validation:Enum=Monthly;Prepay1Y;Prepay2Y;Prepay3Y;Prepay4Y;Prepay5Y;OneTime
 type PaymentPlan string

@@ -54,7 +54,7 @@ func (r *AssignmentReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 			return ctrl.Result{}, client.IgnoreNotFound(err)
 		}
 		before := a.DeepCopy()
-		setCondition(&a.Status.Conditions, licensing.AssignedCondition(req.Name, found, licenses, i), a.Generation, now)
+		licensing.SetCondition(&a.Status.Conditions, licensing.AssignedCondition(req.Name, found, licenses, i), a.Generation, now.Time)
 		if equality.Semantic.DeepEqual(before.Status, a.Status) {
 			continue
 		}

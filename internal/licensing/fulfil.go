@@ -82,7 +82,7 @@ func DecideOrder(s OrderSnapshot) (OrderDecision, error) {
 	if v := ValidateOrder(s.Rules); !v.Passed() {
 		return closeWith(v)
 	}
-	setCondition(&d.Status.Conditions, metav1.Condition{Type: v1alpha1.OrderValid, Status: metav1.ConditionTrue,
+	SetCondition(&d.Status.Conditions, metav1.Condition{Type: v1alpha1.OrderValid, Status: metav1.ConditionTrue,
 		Reason: v1alpha1.ReasonValid, Message: "every business rule passed"}, o.Generation, s.Now)
 	if d.Status.State == "" {
 		d.Status.State = v1alpha1.OrderPending
@@ -110,7 +110,7 @@ func DecideOrder(s OrderSnapshot) (OrderDecision, error) {
 			d.Status.Message = fmt.Sprintf("waits for a person's approval, because %s: an approver sets the Approved condition", why)
 			return d, nil
 		}
-		setCondition(&d.Status.Conditions, metav1.Condition{Type: v1alpha1.OrderApproved, Status: metav1.ConditionTrue,
+		SetCondition(&d.Status.Conditions, metav1.Condition{Type: v1alpha1.OrderApproved, Status: metav1.ConditionTrue,
 			Reason: v1alpha1.ReasonAutomatic, Message: "approved automatically by the billing profile's approval policy"}, o.Generation, s.Now)
 	}
 	if due := DueAt(o.Spec); s.Now.Before(due) {
@@ -123,7 +123,7 @@ func DecideOrder(s OrderSnapshot) (OrderDecision, error) {
 	d.Status.PricePerLicense, d.Status.Charge = price.PricePerLicense.Amount(), charge
 	d.Status.State = v1alpha1.OrderFulfilled
 	d.Status.FulfilledAt = &now
-	setCondition(&d.Status.Conditions, metav1.Condition{Type: v1alpha1.OrderFulfilledCondition, Status: metav1.ConditionTrue,
+	SetCondition(&d.Status.Conditions, metav1.Condition{Type: v1alpha1.OrderFulfilledCondition, Status: metav1.ConditionTrue,
 		Reason: v1alpha1.ReasonFulfilled, Message: "charged " + string(charge.Amount) + " " + charge.Currency}, o.Generation, s.Now)
 	return d, nil
 }
@@ -136,13 +136,13 @@ func IsSettled(o *v1alpha1.LicenseOrder) bool {
 func rejectOrder(st *v1alpha1.LicenseOrderStatus, v Verdict, generation int64, now time.Time) {
 	st.State = v1alpha1.OrderRejected
 	st.Reason, st.Message = v.Reason, v.Message
-	setCondition(&st.Conditions, metav1.Condition{Type: v1alpha1.OrderValid, Status: metav1.ConditionFalse,
+	SetCondition(&st.Conditions, metav1.Condition{Type: v1alpha1.OrderValid, Status: metav1.ConditionFalse,
 		Reason: v.Reason, Message: v.Message}, generation, now)
 }
 
-// setCondition sets a condition with the observed generation, keeping its transition time unless
+// SetCondition sets a condition with the observed generation, keeping its transition time unless
 // its status changes.
-func setCondition(conds *[]metav1.Condition, c metav1.Condition, generation int64, now time.Time) {
+func SetCondition(conds *[]metav1.Condition, c metav1.Condition, generation int64, now time.Time) {
 	c.ObservedGeneration = generation
 	c.LastTransitionTime = metav1.NewTime(now)
 	meta.SetStatusCondition(conds, c)

@@ -29,14 +29,16 @@ const (
 )
 
 // NextCancelStep is what the cancellation of a deleted plan does next. st is the plan's status with
-// its fulfilled orders applied and latest its latest order (nil when it has none). Every plan that
-// ordered anything records a Cancellation, in force or not, so that its order history shows it was
-// withdrawn; an order still open (a renewal placed early, an order awaiting approval) is closed
-// first, without a charge.
+// its fulfilled orders applied and latest its latest order above the revision the plan's stored
+// status holds (nil when there is none). Every plan that ordered anything records a Cancellation,
+// in force or not, so that its order history shows it was withdrawn; an order still open (a
+// renewal placed early, an order awaiting approval) is closed first, without a charge.
 func NextCancelStep(st v1alpha1.CustomerLicensePlanStatus, latest *v1alpha1.LicenseOrder) CancelStep {
 	switch {
-	case latest == nil:
+	case latest == nil && st.Revision == 0:
 		return CancelRelease
+	case latest == nil:
+		return CancelPlace
 	case latest.Spec.Change == v1alpha1.ChangeCancellation && isSettled(latest):
 		return CancelRelease
 	case latest.Spec.Change == v1alpha1.ChangeCancellation, InFlight(st, latest):

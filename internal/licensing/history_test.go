@@ -32,7 +32,7 @@ func TestInFlightAndNextCancelStep(t *testing.T) {
 		inFlight bool
 		cancel   CancelStep
 	}{
-		{"no order: nothing to withdraw", nil, false, CancelRelease},
+		{"no order above the status's revision, which holds some", nil, false, CancelPlace},
 		{"the last order applied", htOrder(3, v1alpha1.ChangeNew, v1alpha1.OrderFulfilled, 1), false, CancelPlace},
 		{"a pending order after it", htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderPending, 2), true, CancelWait},
 		{"a renewal placed before the term ends", htOrder(4, v1alpha1.ChangeRenewal, v1alpha1.OrderPending, 1), true, CancelWait},
@@ -50,6 +50,12 @@ func TestInFlightAndNextCancelStep(t *testing.T) {
 				t.Errorf("NextCancelStep = %v, want %v", got, tt.cancel)
 			}
 		})
+	}
+}
+
+func TestNextCancelStepOfAPlanThatNeverOrdered(t *testing.T) {
+	if got := NextCancelStep(v1alpha1.CustomerLicensePlanStatus{}, nil); got != CancelRelease {
+		t.Errorf("NextCancelStep = %v, want %v: nothing to withdraw", got, CancelRelease)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
-	"github.com/partnerops/license-operator/internal/controller"
 )
 
 func newPlan(ns, name, product string, quantity int32, pp v1alpha1.PaymentPlan) *v1alpha1.CustomerLicensePlan {
@@ -70,12 +69,12 @@ var _ = Describe("Plans at admission", func() {
 	It("records who ordered, and nobody can put another name on it", func() {
 		Expect(alice.Create(ctx, newPlan(ns, "eul", "t-eul", 3, v1alpha1.Monthly))).To(Succeed())
 		p := eventuallyInForce(ns, "eul")
-		Expect(p.Annotations).To(HaveKeyWithValue(controller.RequestedByAnnotation, "alice"))
+		Expect(p.Annotations).To(HaveKeyWithValue(v1alpha1.RequestedByAnnotation, "alice"))
 		Expect(getOrder(Default, ns, "eul-1").Spec.RequestedBy).To(Equal("alice"))
 
 		By("an annotation alone does not change who ordered")
 		Expect(mergePatch(alice, p, `{"metadata":{"annotations":{"licensing.partnerops.io/requested-by":"mallory"}}}`)).To(Succeed())
-		Expect(getPlan(Default, ns, "eul").Annotations).To(HaveKeyWithValue(controller.RequestedByAnnotation, "alice"))
+		Expect(getPlan(Default, ns, "eul").Annotations).To(HaveKeyWithValue(v1alpha1.RequestedByAnnotation, "alice"))
 
 		By("a change of the spec is recorded as its author's, whatever the annotation says")
 		carol := as("carol")

@@ -48,11 +48,11 @@ func (d *planDefaulter) Handle(ctx context.Context, req admission.Request) admis
 	spec := mapOf(obj, "spec")
 	annotations := mapOf(meta, "annotations")
 	if req.Operation == admissionv1.Create || !reflect.DeepEqual(old["spec"], obj["spec"]) {
-		annotations[controller.RequestedByAnnotation] = req.UserInfo.Username
-	} else if was, ok := mapOf(mapOf(old, "metadata"), "annotations")[controller.RequestedByAnnotation]; ok {
-		annotations[controller.RequestedByAnnotation] = was
+		annotations[v1alpha1.RequestedByAnnotation] = req.UserInfo.Username
+	} else if was, ok := mapOf(mapOf(old, "metadata"), "annotations")[v1alpha1.RequestedByAnnotation]; ok {
+		annotations[v1alpha1.RequestedByAnnotation] = was
 	} else {
-		delete(annotations, controller.RequestedByAnnotation)
+		delete(annotations, v1alpha1.RequestedByAnnotation)
 	}
 	if len(annotations) == 0 {
 		delete(meta, "annotations")

@@ -1,0 +1,200 @@
+package licensing
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/partnerops/license-operator/api/v1alpha1"
+)
+
+// dpPlan is plan eul asking for 10 ep-plus licenses on Monthly, with the finalizer, its status st.
+func dpPlan(st v1alpha1.CustomerLicensePlanStatus) *v1alpha1.CustomerLicensePlan {
+	return &v1alpha1.CustomerLicensePlan{
+		ObjectMeta: metav1.ObjectMeta{Name: "eul", Namespace: "acme", Generation: 1, Finalizers: []string{v1alpha1.CancellationFinalizer},
+			CreationTimestamp: metav1.NewTime(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))},
+		Spec:   pvSpec("ep-plus", 10, v1alpha1.Monthly),
+		Status: st,
+	}
+}
+
+func dpSnapshot(plan *v1alpha1.CustomerLicensePlan, orders ...v1alpha1.LicenseOrder) PlanSnapshot {
+	return PlanSnapshot{Plan: plan, Orders: orders, Now: pvNow,
+		Catalog: map[string]*v1alpha1.LicenseProductSpec{"ep-plus": pvProduct("10.00")}}
+}
+
+func dpOrder(rev int64, change v1alpha1.OrderChange, quantity int32, state v1alpha1.OrderState, reason string) v1alpha1.LicenseOrder {
+	o := v1alpha1.LicenseOrder{ObjectMeta: metav1.ObjectMeta{Name: OrderName("eul", rev)},
+		Spec: v1alpha1.LicenseOrderSpec{Plan: "eul", Revision: rev, Change: change, Product: "ep-plus", PaymentPlan: v1alpha1.Monthly,
+			Quantity: quantity, EffectiveDate: "2026-03-10", PlanGeneration: 1}}
+	o.Status.State, o.Status.Reason = state, reason
+	if state == v1alpha1.OrderFulfilled {
+		o.Status.PricePerLicense = "10.00"
+		o.Status.Charge = &v1alpha1.Charge{Amount: "100.00", Currency: "EUR"}
+	}
+	return o
+}
+
+func TestDecidePlan(t *testing.T) {
+	inForce := pvStatus(10)
+	renewalWindow := pvStatus(10)
+	renewalWindow.Term = &v1alpha1.Term{Start: "2026-02-15", End: "2026-03-15"}
+	deleting := func(st v1alpha1.CustomerLicensePlanStatus) *v1alpha1.CustomerLicensePlan {
+		p := dpPlan(st)
+		p.DeletionTimestamp = &metav1.Time{Time: pvNow}
+		return p
+	}
+	refused := dpOrder(2, v1alpha1.ChangeIncreaseQuantity, 12, v1alpha1.OrderRejected, v1alpha1.ReasonUsageBelowMinimum)
+	refused.Status.Message = "assigned 14"
+	for _, tt := range []struct {
+		name        string
+		snap        PlanSnapshot
+		place       string // "change quantity" of the order placed, "" for none
+		writeStatus bool
+		ready       string // Ready's reason
+		release     bool
+	}{
+		{name: "a new plan: its New order is placed, and its status waits for that order to settle",
+			snap: dpSnapshot(dpPlan(v1alpha1.CustomerLicensePlanStatus{})), place: "eul-1 New 10"},
+		{name: "its New order fulfilled: applied in one status write, in force",
+			snap:        dpSnapshot(dpPlan(v1alpha1.CustomerLicensePlanStatus{}), dpOrder(1, v1alpha1.ChangeNew, 10, v1alpha1.OrderFulfilled, "")),
+			writeStatus: true, ready: v1alpha1.ReasonInForce},
+		{name: "its New order in flight: nothing placed, the status says so",
+			snap:        dpSnapshot(dpPlan(v1alpha1.CustomerLicensePlanStatus{}), dpOrder(1, v1alpha1.ChangeNew, 10, v1alpha1.OrderPending, "")),
+			writeStatus: true, ready: v1alpha1.ReasonOrderPending},
+		{name: "in force and idle: nothing to write",
+			snap: func() PlanSnapshot {
+				s := dpSnapshot(dpPlan(inForce))
+				s.Plan.Status = DecidePlan(s).Status
+				return s
+			}(),
+			ready: v1alpha1.ReasonInForce},
+		{name: "a change asked: its order is placed",
+			snap:  func() PlanSnapshot { s := dpSnapshot(dpPlan(inForce)); s.Plan.Spec.Quantity = 12; return s }(),
+			place: "eul-2 IncreaseQuantity 12"},
+		{name: "a change refused by a rule that still holds: not ordered again",
+			snap: func() PlanSnapshot {
+				s := dpSnapshot(dpPlan(inForce), refused)
+				s.Plan.Spec.Quantity = 12
+				s.Revalidated = &Verdict{Reason: v1alpha1.ReasonUsageBelowMinimum, Message: "assigned 14"}
+				return s
+			}(),
+			writeStatus: true, ready: v1alpha1.ReasonOrderRejected},
+		{name: "a change refused by a rule that no longer holds: ordered again",
+			snap: func() PlanSnapshot {
+				s := dpSnapshot(dpPlan(inForce), refused)
+				s.Plan.Spec.Quantity = 12
+				s.Revalidated = &Verdict{}
+				return s
+			}(),
+			place: "eul-3 IncreaseQuantity 12"},
+		{name: "a change denied by a person: not ordered again until the spec changes",
+			snap: func() PlanSnapshot {
+				s := dpSnapshot(dpPlan(inForce), dpOrder(2, v1alpha1.ChangeIncreaseQuantity, 12, v1alpha1.OrderRejected, v1alpha1.ReasonDenied))
+				s.Plan.Spec.Quantity = 12
+				return s
+			}(),
+			writeStatus: true, ready: v1alpha1.ReasonOrderRejected},
+		{name: "an order closed as superseded refused nothing: the change is ordered anew",
+			snap: func() PlanSnapshot {
+				s := dpSnapshot(dpPlan(inForce), dpOrder(2, v1alpha1.ChangeIncreaseQuantity, 12, v1alpha1.OrderRejected, v1alpha1.ReasonSuperseded))
+				s.Plan.Spec.Quantity = 12
+				return s
+			}(),
+			place: "eul-3 IncreaseQuantity 12"},
+		{name: "inside the renewal window: the renewal is placed",
+			snap: dpSnapshot(dpPlan(renewalWindow)), place: "eul-2 Renewal 10"},
+		{name: "a required plan still being ordered: the change waits for it",
+			snap: func() PlanSnapshot {
+				addOn := pvProduct("10.00")
+				addOn.Requires = []v1alpha1.Requirement{{AnyOf: []string{"connect"}}}
+				s := dpSnapshot(dpPlan(v1alpha1.CustomerLicensePlanStatus{}))
+				s.Catalog["ep-plus"] = addOn
+				s.Ordering = []ActivePlan{{Name: "conn", Product: "connect", Licenses: 1}}
+				return s
+			}(),
+			writeStatus: true, ready: v1alpha1.ReasonOrderPending},
+		{name: "an unknown cost center on a plan that needs no order: InvalidSpec",
+			snap: func() PlanSnapshot {
+				s := dpSnapshot(dpPlan(inForce))
+				s.Plan.Spec.CostCenter = "nowhere"
+				s.Profile = pvProfile("EUR", v1alpha1.AutomaticApproval, "")
+				return s
+			}(),
+			writeStatus: true, ready: v1alpha1.ReasonInvalidSpec},
+		{name: "expired with this spec: nothing ordered",
+			snap: func() PlanSnapshot {
+				st := pvStatus(0)
+				st.ExpiredOn, st.LastOrder = "2026-03-01", "eul-1"
+				last := dpOrder(1, v1alpha1.ChangeExpiry, 0, v1alpha1.OrderFulfilled, "")
+				s := dpSnapshot(dpPlan(st))
+				s.LastApplied = &last
+				return s
+			}(),
+			writeStatus: true, ready: v1alpha1.ReasonExpired},
+		{name: "deleted in force: its Cancellation is placed",
+			snap: dpSnapshot(deleting(inForce)), place: "eul-2 Cancellation 0"},
+		{name: "deleted with a renewal placed early: wait while the order reconciler closes it",
+			snap:        dpSnapshot(deleting(renewalWindow), dpOrder(2, v1alpha1.ChangeRenewal, 10, v1alpha1.OrderPending, "")),
+			writeStatus: true, ready: v1alpha1.ReasonCancelled},
+		{name: "deleted, the renewal closed: the Cancellation follows it",
+			snap: dpSnapshot(deleting(renewalWindow), dpOrder(2, v1alpha1.ChangeRenewal, 10, v1alpha1.OrderRejected, v1alpha1.ReasonPlanDeleted)),
+			place: "eul-3 Cancellation 0"},
+		{name: "deleted, its Cancellation fulfilled: released",
+			snap: dpSnapshot(deleting(inForce), dpOrder(2, v1alpha1.ChangeCancellation, 0, v1alpha1.OrderFulfilled, "")), release: true},
+		{name: "deleted before it ordered anything: released",
+			snap: dpSnapshot(deleting(v1alpha1.CustomerLicensePlanStatus{})), release: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := DecidePlan(tt.snap)
+			place := ""
+			if d.Place != nil {
+				place = fmt.Sprintf("%s %s %d", OrderName("eul", d.Place.Revision), d.Place.Change, d.Place.Quantity)
+			}
+			if place != tt.place {
+				t.Errorf("places %q, want %q", place, tt.place)
+			}
+			if d.WriteStatus != tt.writeStatus {
+				t.Errorf("WriteStatus = %v, want %v", d.WriteStatus, tt.writeStatus)
+			}
+			if d.Release != tt.release {
+				t.Errorf("Release = %v, want %v", d.Release, tt.release)
+			}
+			if tt.ready != "" {
+				if c := meta.FindStatusCondition(d.Status.Conditions, v1alpha1.PlanReady); c == nil || c.Reason != tt.ready {
+					t.Errorf("Ready = %+v, want reason %s", c, tt.ready)
+				}
+			}
+		})
+	}
+}
+
+func TestDecidePlanAddsTheFinalizerOnce(t *testing.T) {
+	p := dpPlan(v1alpha1.CustomerLicensePlanStatus{})
+	p.Finalizers = nil
+	if d := DecidePlan(dpSnapshot(p)); !d.AddFinalizer {
+		t.Error("a plan without the finalizer: AddFinalizer = false")
+	}
+	if d := DecidePlan(dpSnapshot(dpPlan(v1alpha1.CustomerLicensePlanStatus{}))); d.AddFinalizer {
+		t.Error("a plan with the finalizer: AddFinalizer = true")
+	}
+}
+
+func TestDecidePlanOrderCarriesWhoAndWhat(t *testing.T) {
+	p := dpPlan(pvStatus(10))
+	p.Spec.Quantity, p.Spec.PurchaseReference, p.Generation = 12, "PO-7", 3
+	p.Annotations = map[string]string{v1alpha1.RequestedByAnnotation: "alice"}
+	s := dpSnapshot(p)
+	s.Profile = pvProfile("EUR", v1alpha1.AutomaticApproval, "")
+	d := DecidePlan(s)
+	want := v1alpha1.LicenseOrderSpec{Plan: "eul", Customer: "acme", Revision: 2, Change: v1alpha1.ChangeIncreaseQuantity, Product: "ep-plus",
+		SKU: "EP", PaymentPlan: v1alpha1.Monthly, Quantity: 12, PreviousQuantity: 10, EffectiveDate: "2026-03-10",
+		PurchaseReference: "PO-7", CostCenter: "sales", RequestedBy: "alice", PlanGeneration: 3}
+	if d.Place == nil || *d.Place != want {
+		t.Errorf("places %+v, want %+v", d.Place, want)
+	}
+}
+
