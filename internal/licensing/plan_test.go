@@ -141,7 +141,7 @@ func TestDecidePlan(t *testing.T) {
 			snap:        dpSnapshot(deleting(renewalWindow), dpOrder(2, v1alpha1.ChangeRenewal, 10, v1alpha1.OrderPending, "")),
 			writeStatus: true, ready: v1alpha1.ReasonCancelled},
 		{name: "deleted, the renewal closed: the Cancellation follows it",
-			snap: dpSnapshot(deleting(renewalWindow), dpOrder(2, v1alpha1.ChangeRenewal, 10, v1alpha1.OrderRejected, v1alpha1.ReasonPlanDeleted)),
+			snap:  dpSnapshot(deleting(renewalWindow), dpOrder(2, v1alpha1.ChangeRenewal, 10, v1alpha1.OrderRejected, v1alpha1.ReasonPlanDeleted)),
 			place: "eul-3 Cancellation 0"},
 		{name: "deleted, its Cancellation fulfilled: released",
 			snap: dpSnapshot(deleting(inForce), dpOrder(2, v1alpha1.ChangeCancellation, 0, v1alpha1.OrderFulfilled, "")), release: true},
@@ -197,4 +197,3 @@ func TestDecidePlanOrderCarriesWhoAndWhat(t *testing.T) {
 		t.Errorf("places %+v, want %+v", d.Place, want)
 	}
 }
-
