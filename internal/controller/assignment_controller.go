@@ -5,7 +5,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -20,63 +19,44 @@ import (
 // AssignmentReconciler sets the Assigned condition of every LicenseAssignment of a plan: the
 // oldest assignments are covered by the plan's licenses in force, the rest are OverLicensed. It
 // works per plan (the request names the plan), because one assignment's condition depends on
-// the others.
+// the others, and writes an assignment's status only when its condition really changes.
 type AssignmentReconciler struct {
 	client.Client
 	Clock clock.PassiveClock
 }
 
-// +kubebuilder:rbac:groups=licensing.partnerops.io,resources=licenseassignments,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=licensing.partnerops.io,resources=licenseassignments,verbs=get;list;watch
 // +kubebuilder:rbac:groups=licensing.partnerops.io,resources=licenseassignments/status,verbs=get;update;patch
 
-// Reconcile sets the Assigned conditions and plan labels of one plan's assignments.
+// Reconcile sets the Assigned conditions of one plan's assignments.
 func (r *AssignmentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	assignments, err := ListAssignments(ctx, r, req.Namespace, req.Name)
 	if err != nil || len(assignments) == 0 {
 		return ctrl.Result{}, err
 	}
 	plan := &v1alpha1.CustomerLicensePlan{}
-	found := true
-	if err := r.Get(ctx, req.NamespacedName, plan); err != nil {
-		if !apierrors.IsNotFound(err) {
-			return ctrl.Result{}, err
-		}
-		found = false
+	if err := r.Get(ctx, req.NamespacedName, plan); apierrors.IsNotFound(err) {
+		plan = nil
+	} else if err != nil {
+		return ctrl.Result{}, err
 	}
-	licenses := int32(0)
-	if found && licensing.IsActive(plan.Status) {
-		licenses = plan.Status.Licenses
-	}
-	now := metav1.NewTime(r.Clock.Now())
+	now := r.Clock.Now()
 	for i := range assignments {
 		a := &assignments[i]
-		if err := r.ensureLabel(ctx, a); err != nil {
-			return ctrl.Result{}, client.IgnoreNotFound(err)
+		c, ok := licensing.AssignedCondition(req.Name, plan, i)
+		if !ok {
+			continue
 		}
 		before := a.DeepCopy()
-		licensing.SetCondition(&a.Status.Conditions, licensing.AssignedCondition(req.Name, found, licenses, i), a.Generation, now.Time)
+		licensing.SetCondition(&a.Status.Conditions, c, a.Generation, now)
 		if equality.Semantic.DeepEqual(before.Status, a.Status) {
 			continue
 		}
 		if err := r.Status().Patch(ctx, a, client.MergeFrom(before), client.FieldOwner(FieldOwner)); err != nil {
-			return ctrl.Result{}, client.IgnoreNotFound(err)
+			return settle(ctx, ctrl.Result{}, client.IgnoreNotFound(err))
 		}
 	}
 	return ctrl.Result{}, nil
-}
-
-// ensureLabel makes the assignment's plan label mirror spec.plan, so that
-// `kubectl get lasg -l licensing.partnerops.io/plan=<plan>` lists a plan's assignments.
-func (r *AssignmentReconciler) ensureLabel(ctx context.Context, a *v1alpha1.LicenseAssignment) error {
-	if a.Labels[v1alpha1.PlanLabel] == a.Spec.Plan {
-		return nil
-	}
-	before := a.DeepCopy()
-	if a.Labels == nil {
-		a.Labels = map[string]string{}
-	}
-	a.Labels[v1alpha1.PlanLabel] = a.Spec.Plan
-	return r.Patch(ctx, a, client.MergeFrom(before), client.FieldOwner(FieldOwner))
 }
 
 // SetupWithManager registers the assignment reconciler: its requests name plans, and come from

@@ -75,8 +75,8 @@ func (r *OrderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	if err := r.Status().Patch(ctx, order, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}), client.FieldOwner(FieldOwner)); err != nil {
 		return settle(ctx, result, client.IgnoreNotFound(err))
 	}
-	if before.Status.State != order.Status.State {
-		r.record(order, snap.Plan)
+	if before.Status.State != order.Status.State && order.Status.State == v1alpha1.OrderRejected {
+		r.recordRejection(order, snap.Plan)
 	}
 	return result, nil
 }
@@ -134,24 +134,16 @@ func (r *OrderReconciler) earlierOrders(ctx context.Context, plan *v1alpha1.Cust
 	return earlier, nil
 }
 
-// record emits an Event for an order's new state, related to its plan when the plan exists.
-func (r *OrderReconciler) record(order *v1alpha1.LicenseOrder, plan *v1alpha1.CustomerLicensePlan) {
+// recordRejection emits a Warning Event for a rejected order, related to its plan when the plan
+// exists, for those who watch Events. The order's status says the rest of its life; no Event
+// repeats it.
+func (r *OrderReconciler) recordRejection(order *v1alpha1.LicenseOrder, plan *v1alpha1.CustomerLicensePlan) {
 	var related runtime.Object
 	if plan != nil {
 		related = plan
 	}
-	switch order.Status.State {
-	case v1alpha1.OrderFulfilled:
-		r.Recorder.Eventf(order, related, corev1.EventTypeNormal, "OrderFulfilled", "FulfilOrder",
-			"order %s fulfilled: %s, %d x %s, charge %s %s", order.Name, order.Spec.Change, order.Spec.Quantity,
-			order.Spec.Product, order.Status.Charge.Amount, order.Status.Charge.Currency)
-	case v1alpha1.OrderAwaitingApproval:
-		r.Recorder.Eventf(order, related, corev1.EventTypeNormal, "AwaitingApproval", "ApproveOrder",
-			"order %s (%s, charge %s %s) %s", order.Name, order.Spec.Change, order.Status.Charge.Amount, order.Status.Charge.Currency, order.Status.Message)
-	case v1alpha1.OrderRejected:
-		r.Recorder.Eventf(order, related, corev1.EventTypeWarning, "OrderRejected", "ValidateOrder",
-			"order %s rejected, %s: %s", order.Name, order.Status.Reason, order.Status.Message)
-	}
+	r.Recorder.Eventf(order, related, corev1.EventTypeWarning, "OrderRejected", "ValidateOrder",
+		"order %s rejected, %s: %s", order.Name, order.Status.Reason, order.Status.Message)
 }
 
 // SetupWithManager registers the order reconciler. It also watches plans, to bring back the

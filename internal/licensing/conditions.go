@@ -124,22 +124,46 @@ func UsageCoveredCondition(licenses, assigned int32) metav1.Condition {
 }
 
 // AssignedCondition computes the Assigned condition of the assignment at position index (0 for the
-// oldest) among a plan's assignments. planFound and licenses describe the plan.
-func AssignedCondition(planName string, planFound bool, licenses int32, index int) metav1.Condition {
+// oldest) among the assignments of the plan named planName; plan is nil when it does not exist. The
+// oldest assignments are covered by the licenses in force. It returns false while the plan's first
+// order is being placed: the assignment waits for it, rather than being written PlanNotActive and
+// then Licensed. The messages name no counts, so that a change of the licenses or of other
+// assignments rewrites only the assignments whose condition really changes.
+func AssignedCondition(planName string, plan *v1alpha1.CustomerLicensePlan, index int) (metav1.Condition, bool) {
 	c := metav1.Condition{Type: v1alpha1.AssignmentAssigned, Status: metav1.ConditionFalse}
+	licenses := int32(0)
+	if plan != nil && IsActive(plan.Status) {
+		licenses = plan.Status.Licenses
+	}
 	switch {
-	case !planFound:
+	case plan == nil:
 		c.Reason = v1alpha1.ReasonPlanNotFound
 		c.Message = fmt.Sprintf("no CustomerLicensePlan named %q exists in this namespace: create it or fix spec.plan", planName)
+	case licenses <= 0 && beingOrdered(plan):
+		return c, false
 	case licenses <= 0:
 		c.Reason = v1alpha1.ReasonPlanNotActive
 		c.Message = fmt.Sprintf("plan %q has no licenses in force (kubectl describe clp %s)", planName, planName)
 	case int32(index) >= licenses:
 		c.Reason = v1alpha1.ReasonOverLicensed
-		c.Message = fmt.Sprintf("all %d licenses of plan %q are taken by older assignments: raise the plan's quantity or remove an assignment", licenses, planName)
+		c.Message = fmt.Sprintf("the licenses of plan %q are taken by older assignments: raise the plan's quantity or remove an assignment", planName)
 	default:
 		c.Status, c.Reason = metav1.ConditionTrue, v1alpha1.ReasonLicensed
-		c.Message = fmt.Sprintf("license %d of %d of plan %q", index+1, licenses, planName)
+		c.Message = fmt.Sprintf("covered by a license of plan %q", planName)
 	}
-	return c
+	return c, true
+}
+
+// beingOrdered reports whether a plan that never had licenses in force is still being ordered: no
+// order of it was refused or awaits a person.
+func beingOrdered(plan *v1alpha1.CustomerLicensePlan) bool {
+	if plan.Status.Revision > 0 {
+		return false
+	}
+	for _, c := range plan.Status.Conditions {
+		if c.Type == v1alpha1.PlanReady {
+			return c.Reason == v1alpha1.ReasonOrderPending
+		}
+	}
+	return true
 }

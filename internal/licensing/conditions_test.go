@@ -270,33 +270,45 @@ func TestUsageCoveredCondition(t *testing.T) {
 }
 
 func TestAssignedCondition(t *testing.T) {
+	active := func(licenses int32) *v1alpha1.CustomerLicensePlan {
+		return &v1alpha1.CustomerLicensePlan{Status: v1alpha1.CustomerLicensePlanStatus{Product: "p", Revision: 1, Licenses: licenses}}
+	}
+	ordering := &v1alpha1.CustomerLicensePlan{}
+	refused := &v1alpha1.CustomerLicensePlan{Status: v1alpha1.CustomerLicensePlanStatus{
+		Conditions: []metav1.Condition{{Type: v1alpha1.PlanReady, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonOrderRejected}}}}
+	expired := active(0)
+	expired.Status.ExpiredOn = "2026-03-01"
 	tests := []struct {
 		name          string
-		found         bool
-		licenses      int32
+		plan          *v1alpha1.CustomerLicensePlan
 		index         int
+		wantNone      bool
 		wantStatus    metav1.ConditionStatus
 		wantReason    string
 		wantInMessage []string
 	}{
-		{name: "plan not found", found: false, licenses: 3, index: 0, wantStatus: metav1.ConditionFalse, wantReason: v1alpha1.ReasonPlanNotFound,
+		{name: "plan not found", plan: nil, index: 0, wantStatus: metav1.ConditionFalse, wantReason: v1alpha1.ReasonPlanNotFound,
 			wantInMessage: []string{`no CustomerLicensePlan named "web"`, "spec.plan"}},
-		{name: "plan with no licenses in force", found: true, licenses: 0, index: 0, wantStatus: metav1.ConditionFalse, wantReason: v1alpha1.ReasonPlanNotActive,
+		{name: "plan whose first order is being placed: no condition yet", plan: ordering, index: 0, wantNone: true},
+		{name: "plan whose first order was refused", plan: refused, index: 0, wantStatus: metav1.ConditionFalse, wantReason: v1alpha1.ReasonPlanNotActive,
 			wantInMessage: []string{`plan "web" has no licenses in force`, "kubectl describe clp web"}},
-		{name: "negative licenses are not active", found: true, licenses: -1, index: 0, wantStatus: metav1.ConditionFalse, wantReason: v1alpha1.ReasonPlanNotActive},
-		{name: "first of three", found: true, licenses: 3, index: 0, wantStatus: metav1.ConditionTrue, wantReason: v1alpha1.ReasonLicensed,
-			wantInMessage: []string{`license 1 of 3 of plan "web"`}},
-		{name: "second of three", found: true, licenses: 3, index: 1, wantStatus: metav1.ConditionTrue, wantReason: v1alpha1.ReasonLicensed,
-			wantInMessage: []string{"license 2 of 3"}},
-		{name: "last of three", found: true, licenses: 3, index: 2, wantStatus: metav1.ConditionTrue, wantReason: v1alpha1.ReasonLicensed,
-			wantInMessage: []string{"license 3 of 3"}},
-		{name: "fourth of three is over-licensed", found: true, licenses: 3, index: 3, wantStatus: metav1.ConditionFalse, wantReason: v1alpha1.ReasonOverLicensed,
-			wantInMessage: []string{`all 3 licenses of plan "web" are taken by older assignments`}},
-		{name: "far beyond the licenses is over-licensed", found: true, licenses: 3, index: 100, wantStatus: metav1.ConditionFalse, wantReason: v1alpha1.ReasonOverLicensed},
+		{name: "plan expired", plan: expired, index: 0, wantStatus: metav1.ConditionFalse, wantReason: v1alpha1.ReasonPlanNotActive},
+		{name: "first of three", plan: active(3), index: 0, wantStatus: metav1.ConditionTrue, wantReason: v1alpha1.ReasonLicensed,
+			wantInMessage: []string{`covered by a license of plan "web"`}},
+		{name: "last of three", plan: active(3), index: 2, wantStatus: metav1.ConditionTrue, wantReason: v1alpha1.ReasonLicensed},
+		{name: "fourth of three is over-licensed", plan: active(3), index: 3, wantStatus: metav1.ConditionFalse, wantReason: v1alpha1.ReasonOverLicensed,
+			wantInMessage: []string{`the licenses of plan "web" are taken by older assignments`}},
+		{name: "far beyond the licenses is over-licensed", plan: active(3), index: 100, wantStatus: metav1.ConditionFalse, wantReason: v1alpha1.ReasonOverLicensed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := AssignedCondition("web", tt.found, tt.licenses, tt.index)
+			got, ok := AssignedCondition("web", tt.plan, tt.index)
+			if ok == tt.wantNone {
+				t.Fatalf("AssignedCondition ok = %v, want %v", ok, !tt.wantNone)
+			}
+			if tt.wantNone {
+				return
+			}
 			if got.Type != v1alpha1.AssignmentAssigned || got.Status != tt.wantStatus || got.Reason != tt.wantReason {
 				t.Errorf("AssignedCondition = %s/%s/%s, want %s/%s/%s (%s)", got.Type, got.Status, got.Reason,
 					v1alpha1.AssignmentAssigned, tt.wantStatus, tt.wantReason, got.Message)
@@ -307,5 +319,11 @@ func TestAssignedCondition(t *testing.T) {
 				}
 			}
 		})
+	}
+	// The message of a licensed assignment does not change with the licenses or its position.
+	a, _ := AssignedCondition("web", active(3), 0)
+	b, _ := AssignedCondition("web", active(30), 7)
+	if a != b {
+		t.Errorf("a licensed assignment's condition changes with the plan's licenses: %+v, %+v", a, b)
 	}
 }

@@ -207,7 +207,7 @@ func TestPreview(t *testing.T) {
 			want: []string{
 				"an order: DecreaseQuantity of 7 x ep-plus (Monthly), effective 2026-04-01",
 				`the order would be rejected, UsageBelowMinimum: quantity 7 does not cover the 8 licenses assigned to plan "eul": ` +
-					"remove at least 1 LicenseAssignment first (kubectl get lasg -l licensing.partnerops.io/plan=eul), then order again",
+					"remove at least 1 LicenseAssignment first (kubectl get lasg --field-selector spec.plan=eul), then order again",
 			},
 		},
 		{

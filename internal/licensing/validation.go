@@ -298,8 +298,8 @@ func CheckUsageMinimum(in OrderInput) Verdict {
 	}
 	excess := in.Assigned - in.Quantity
 	return fail(v1alpha1.ReasonUsageBelowMinimum,
-		"quantity %d does not cover the %d licenses assigned to plan %q: remove at least %d LicenseAssignment%s first (kubectl get lasg -l %s=%s), then order again",
-		in.Quantity, in.Assigned, in.Plan, excess, plural(int64(excess)), v1alpha1.PlanLabel, in.Plan)
+		"quantity %d does not cover the %d licenses assigned to plan %q: remove at least %d LicenseAssignment%s first (kubectl get lasg --field-selector spec.plan=%s), then order again",
+		in.Quantity, in.Assigned, in.Plan, excess, plural(int64(excess)), in.Plan)
 }
 
 func plural(n int64) string {

@@ -473,7 +473,7 @@ func TestCheckUsageMinimum(t *testing.T) {
 		{name: "quantity equal to usage", quantity: 7, assigned: 7},
 		{name: "quantity 2 below usage", quantity: 5, assigned: 7, wantReason: v1alpha1.ReasonUsageBelowMinimum,
 			wantInMessage: []string{"quantity 5", "the 7 licenses assigned", `plan "web"`,
-				"remove at least 2 LicenseAssignments first", "kubectl get lasg -l licensing.partnerops.io/plan=web"}},
+				"remove at least 2 LicenseAssignments first", "kubectl get lasg --field-selector spec.plan=web"}},
 		{name: "quantity 1 below usage", quantity: 6, assigned: 7, wantReason: v1alpha1.ReasonUsageBelowMinimum,
 			wantInMessage: []string{"remove at least 1 LicenseAssignment first"}},
 	}

@@ -91,6 +91,7 @@ var _ = Describe("Plans at admission", func() {
 		Expect(p.Spec.StartDate).To(Equal(v1alpha1.Date("2026-03-10")))
 		Expect(p.Spec.CostCenter).To(Equal("sales"))
 		Expect(p.Spec.Renewal.RenewBefore.Duration.String()).To(Equal("168h0m0s"))
+		Expect(p.Finalizers).To(Equal([]string{v1alpha1.CancellationFinalizer}), "set at admission, so the operator spends no write on it")
 	})
 
 	It("keeps what the user wrote as they wrote it", func() {
@@ -275,6 +276,9 @@ var _ = Describe("Assignments at admission", func() {
 		Expect(alice.Create(ctx, newPlan(ns, "eul", "t-eul", 2, v1alpha1.Monthly))).To(Succeed())
 		p := eventuallyInForce(ns, "eul")
 		Expect(alice.Create(ctx, assignment(ns, "a1", "eul"))).To(Succeed())
+		a1 := &v1alpha1.LicenseAssignment{}
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "a1"}, a1)).To(Succeed())
+		Expect(a1.Labels).To(HaveKeyWithValue(v1alpha1.PlanLabel, "eul"), "labelled at admission")
 		Expect(alice.Create(ctx, assignment(ns, "a2", "eul"))).To(Succeed())
 		Eventually(func(g Gomega) { g.Expect(getPlan(g, ns, "eul").Status.Usage.Assigned).To(Equal(int32(2))) }).Should(Succeed())
 		err := alice.Create(ctx, assignment(ns, "a3", "eul"))

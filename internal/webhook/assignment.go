@@ -2,7 +2,9 @@ package webhook
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -51,4 +53,29 @@ func (v *assignmentValidator) ValidateUpdate(context.Context, *v1alpha1.LicenseA
 
 func (v *assignmentValidator) ValidateDelete(context.Context, *v1alpha1.LicenseAssignment) (admission.Warnings, error) {
 	return nil, nil
+}
+
+// +kubebuilder:webhook:path=/mutate-licensing-partnerops-io-v1alpha1-licenseassignment,mutating=true,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=licenseassignments,verbs=create,versions=v1alpha1,name=mlicenseassignment.licensing.partnerops.io,admissionReviewVersions=v1
+
+// assignmentLabeler gives a new assignment the label licensing.partnerops.io/plan with its
+// spec.plan, so that `kubectl get lasg -l licensing.partnerops.io/plan=<plan>` lists a plan's
+// assignments; spec.plan never changes, so neither does the label, and no controller writes it.
+type assignmentLabeler struct{}
+
+func (assignmentLabeler) Handle(_ context.Context, req admission.Request) admission.Response {
+	obj := map[string]any{}
+	if err := json.Unmarshal(req.Object.Raw, &obj); err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	plan, _ := mapOf(obj, "spec")["plan"].(string)
+	labels := mapOf(mapOf(obj, "metadata"), "labels")
+	if plan == "" || labels[v1alpha1.PlanLabel] == plan {
+		return admission.Allowed("")
+	}
+	labels[v1alpha1.PlanLabel] = plan
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return admission.Errored(http.StatusInternalServerError, err)
+	}
+	return admission.PatchResponseFromRaw(req.Object.Raw, raw)
 }

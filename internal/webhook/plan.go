@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -23,7 +24,8 @@ import (
 // +kubebuilder:webhook:path=/mutate-licensing-partnerops-io-v1alpha1-customerlicenseplan,mutating=true,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=customerlicenseplans,verbs=create;update,versions=v1alpha1,name=mcustomerlicenseplan.licensing.partnerops.io,admissionReviewVersions=v1
 // +kubebuilder:webhook:path=/validate-licensing-partnerops-io-v1alpha1-customerlicenseplan,mutating=false,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=customerlicenseplans,verbs=create;update,versions=v1alpha1,name=vcustomerlicenseplan.licensing.partnerops.io,admissionReviewVersions=v1
 
-// planDefaulter records who changed a plan's spec and fills in its defaults. It edits the object
+// planDefaulter records who changed a plan's spec, fills in its defaults, and gives a new plan the
+// cancellation finalizer. It edits the object
 // as JSON, so that nothing else the user wrote is re-encoded: a Go round trip would rewrite
 // renewBefore "168h" as "168h0m0s".
 //
@@ -58,8 +60,16 @@ func (d *planDefaulter) Handle(ctx context.Context, req admission.Request) admis
 		delete(meta, "annotations")
 	}
 
-	if _, ok := spec["startDate"]; !ok && req.Operation == admissionv1.Create {
-		spec["startDate"] = string(licensing.FormatDate(d.clock.Now()))
+	if req.Operation == admissionv1.Create {
+		if _, ok := spec["startDate"]; !ok {
+			spec["startDate"] = string(licensing.FormatDate(d.clock.Now()))
+		}
+		// The finalizer that holds a deleted plan until its Cancellation is recorded, set here
+		// rather than by a later write of the operator.
+		finalizers, _ := meta["finalizers"].([]any)
+		if !slices.Contains(finalizers, any(v1alpha1.CancellationFinalizer)) {
+			meta["finalizers"] = append(finalizers, v1alpha1.CancellationFinalizer)
+		}
 	}
 	if cc, _ := spec["costCenter"].(string); cc == "" {
 		profile, err := controller.GetProfile(ctx, d.client)

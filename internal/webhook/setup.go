@@ -23,6 +23,7 @@ import (
 const (
 	planMutatePath        = "/mutate-licensing-partnerops-io-v1alpha1-customerlicenseplan"
 	orderStatusMutatePath = "/mutate-licensing-partnerops-io-v1alpha1-licenseorder-status"
+	assignmentMutatePath  = "/mutate-licensing-partnerops-io-v1alpha1-licenseassignment"
 )
 
 // SetupWithManager registers every webhook with the manager's webhook server. operator is the user
@@ -36,6 +37,7 @@ func SetupWithManager(mgr ctrl.Manager, clk clock.PassiveClock, operator string)
 	server := mgr.GetWebhookServer()
 	server.Register(planMutatePath, &webhook.Admission{Handler: &planDefaulter{client: live, clock: clk}})
 	server.Register(orderStatusMutatePath, &webhook.Admission{Handler: &approvalStamper{operator: operator, clock: clk}})
+	server.Register(assignmentMutatePath, &webhook.Admission{Handler: assignmentLabeler{}})
 	if err := ctrl.NewWebhookManagedBy(mgr, &v1alpha1.CustomerLicensePlan{}).
 		WithValidator(&planValidator{client: c, live: live, clock: clk}).Complete(); err != nil {
 		return err
