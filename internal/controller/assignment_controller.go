@@ -23,6 +23,8 @@ import (
 type AssignmentReconciler struct {
 	client.Client
 	Clock clock.PassiveClock
+	// expect holds this process's writes its cache has not shown yet.
+	expect *expectations
 }
 
 // +kubebuilder:rbac:groups=licensing.partnerops.io,resources=licenseassignments,verbs=get;list;watch
@@ -41,10 +43,15 @@ func (r *AssignmentReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return ctrl.Result{}, err
 	}
 	now := r.Clock.Now()
+	var result ctrl.Result
 	for i := range assignments {
 		a := &assignments[i]
 		c, ok := licensing.AssignedCondition(req.Name, plan, i)
 		if !ok {
+			continue
+		}
+		if r.expect.stale(client.ObjectKeyFromObject(a), a.ResourceVersion) {
+			result.RequeueAfter = conflictRetry // the watch brings this process's own last write
 			continue
 		}
 		before := a.DeepCopy()
@@ -55,8 +62,9 @@ func (r *AssignmentReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		if err := r.Status().Patch(ctx, a, client.MergeFrom(before), client.FieldOwner(FieldOwner)); err != nil {
 			return settle(ctx, ctrl.Result{}, client.IgnoreNotFound(err))
 		}
+		r.expect.wrote(client.ObjectKeyFromObject(a), before.ResourceVersion)
 	}
-	return ctrl.Result{}, nil
+	return result, nil
 }
 
 // SetupWithManager registers the assignment reconciler: its requests name plans, and come from

@@ -36,6 +36,8 @@ type OrderReconciler struct {
 	APIReader client.Reader
 	Clock     clock.PassiveClock
 	Recorder  events.EventRecorder
+	// expect holds this process's writes its cache has not shown yet.
+	expect *expectations
 }
 
 // +kubebuilder:rbac:groups=licensing.partnerops.io,resources=licenseorders,verbs=get;list;watch
@@ -49,7 +51,11 @@ func (r *OrderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if licensing.IsSettled(order) {
+		r.expect.forget(req.NamespacedName)
 		return ctrl.Result{}, nil
+	}
+	if r.expect.stale(req.NamespacedName, order.ResourceVersion) {
+		return ctrl.Result{RequeueAfter: conflictRetry}, nil // the watch brings this process's own last write
 	}
 	snap, err := r.snapshot(ctx, order)
 	if err != nil {
@@ -75,6 +81,7 @@ func (r *OrderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	if err := r.Status().Patch(ctx, order, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}), client.FieldOwner(FieldOwner)); err != nil {
 		return settle(ctx, result, client.IgnoreNotFound(err))
 	}
+	r.expect.wrote(req.NamespacedName, before.ResourceVersion)
 	if before.Status.State != order.Status.State && order.Status.State == v1alpha1.OrderRejected {
 		r.recordRejection(order, snap.Plan)
 	}

@@ -28,6 +28,8 @@ type PlanReconciler struct {
 	APIReader client.Reader
 	Clock     clock.PassiveClock
 	Recorder  events.EventRecorder
+	// expect holds this process's writes its cache has not shown yet.
+	expect *expectations
 }
 
 // +kubebuilder:rbac:groups=licensing.partnerops.io,resources=customerlicenseplans,verbs=get;list;watch;patch
@@ -41,11 +43,20 @@ type PlanReconciler struct {
 func (r *PlanReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	plan := &v1alpha1.CustomerLicensePlan{}
 	if err := r.Get(ctx, req.NamespacedName, plan); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.expect.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if r.expect.stale(req.NamespacedName, plan.ResourceVersion) {
+		return ctrl.Result{RequeueAfter: conflictRetry}, nil // the watch brings this process's own last write
 	}
 	snap, err := r.snapshot(ctx, plan)
 	if err != nil {
 		return settle(ctx, ctrl.Result{}, err)
+	}
+	if r.expect.unseen(req.NamespacedName, func(order string) bool { return placedSeen(snap, order) }) {
+		return ctrl.Result{RequeueAfter: conflictRetry}, nil // the watch brings the order this process placed
 	}
 	d := licensing.DecidePlan(snap)
 	if d.NotApplied != nil {
@@ -126,8 +137,13 @@ func (r *PlanReconciler) write(ctx context.Context, plan *v1alpha1.CustomerLicen
 	if !d.WriteStatus {
 		return nil
 	}
+	from := plan.ResourceVersion
 	plan.Status = d.Status
-	return client.IgnoreNotFound(r.Status().Update(ctx, plan, client.FieldOwner(FieldOwner)))
+	if err := r.Status().Update(ctx, plan, client.FieldOwner(FieldOwner)); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	r.expect.wrote(client.ObjectKeyFromObject(plan), from)
+	return nil
 }
 
 // patchFinalizer adds or removes the cancellation finalizer with a patch of the finalizers alone:
@@ -137,7 +153,11 @@ func (r *PlanReconciler) patchFinalizer(ctx context.Context, plan *v1alpha1.Cust
 	if !change(plan, v1alpha1.CancellationFinalizer) {
 		return nil
 	}
-	return client.IgnoreNotFound(r.Patch(ctx, plan, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}), client.FieldOwner(FieldOwner)))
+	if err := r.Patch(ctx, plan, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}), client.FieldOwner(FieldOwner)); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	r.expect.wrote(client.ObjectKeyFromObject(plan), before.ResourceVersion)
+	return nil
 }
 
 // placeOrder creates the order <plan>-<revision>, once the API server confirms that the copy of the
@@ -168,8 +188,23 @@ func (r *PlanReconciler) placeOrder(ctx context.Context, plan *v1alpha1.Customer
 		}
 		return fmt.Errorf("placing order %s: %w", order.Name, err)
 	}
+	r.expect.place(client.ObjectKeyFromObject(plan), order.Name)
 	log.FromContext(ctx).Info("order placed", "order", order.Name, "change", spec.Change, "quantity", spec.Quantity)
 	return nil
+}
+
+// placedSeen reports whether the snapshot shows the order of that name: among the plan's orders,
+// or already held by its status.
+func placedSeen(s licensing.PlanSnapshot, order string) bool {
+	if order == s.Plan.Status.LastOrder {
+		return true
+	}
+	for i := range s.Orders {
+		if s.Orders[i].Name == order {
+			return true
+		}
+	}
+	return false
 }
 
 func lastOf(orders []v1alpha1.LicenseOrder) *v1alpha1.LicenseOrder {

@@ -27,11 +27,11 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, clk clock.PassiveCl
 		return err
 	}
 	recorder := mgr.GetEventRecorder("license-operator")
-	if err := (&PlanReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: clk, Recorder: recorder}).SetupWithManager(mgr); err != nil {
+	if err := (&PlanReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: clk, Recorder: recorder, expect: newExpectations()}).SetupWithManager(mgr); err != nil {
 		return err
 	}
-	if err := (&OrderReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: clk, Recorder: recorder}).SetupWithManager(mgr); err != nil {
+	if err := (&OrderReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: clk, Recorder: recorder, expect: newExpectations()}).SetupWithManager(mgr); err != nil {
 		return err
 	}
-	return (&AssignmentReconciler{Client: mgr.GetClient(), Clock: clk}).SetupWithManager(mgr)
+	return (&AssignmentReconciler{Client: mgr.GetClient(), Clock: clk, expect: newExpectations()}).SetupWithManager(mgr)
 }
