@@ -19,6 +19,7 @@ import (
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 	"github.com/partnerops/license-operator/internal/controller"
+	"github.com/partnerops/license-operator/internal/controller/cachecfg"
 	licensingwebhook "github.com/partnerops/license-operator/internal/webhook"
 )
 
@@ -58,6 +59,7 @@ func main() {
 	cfg := ctrl.GetConfigOrDie()
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
+		Cache:                  cachecfg.Options(),
 		Metrics:                metrics,
 		WebhookServer:          webhook.NewServer(webhook.Options{TLSOpts: []func(*tls.Config){disableHTTP2}}),
 		HealthProbeBindAddress: probeAddr,

@@ -5,12 +5,14 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 	"github.com/partnerops/license-operator/internal/licensing"
@@ -67,15 +69,26 @@ func (r *AssignmentReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	return result, nil
 }
 
+// assignmentWorkers is how many plans' assignments are reconciled at once.
+const assignmentWorkers = 4
+
 // SetupWithManager registers the assignment reconciler: its requests name plans, and come from
-// assignment events (their plan) and plan events.
+// assignments created or deleted (their plan), and from plans whose licenses in force, or whether
+// they are being ordered, change.
 func (r *AssignmentReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("licenseassignment").
-		Watches(&v1alpha1.LicenseAssignment{}, handler.EnqueueRequestsFromMapFunc(planOfAssignment)).
-		Watches(&v1alpha1.CustomerLicensePlan{}, handler.EnqueueRequestsFromMapFunc(
-			func(_ context.Context, o client.Object) []reconcile.Request {
-				return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.GetName()}}}
-			})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: assignmentWorkers}).
+		Watches(&v1alpha1.LicenseAssignment{}, handler.EnqueueRequestsFromMapFunc(planOfAssignment), builder.WithPredicates(createdOrDeleted)).
+		Watches(&v1alpha1.CustomerLicensePlan{}, &handler.EnqueueRequestForObject{}, builder.WithPredicates(predicate.Funcs{
+			UpdateFunc: func(e event.UpdateEvent) bool {
+				return holdingOf(e.ObjectOld.(*v1alpha1.CustomerLicensePlan)) != holdingOf(e.ObjectNew.(*v1alpha1.CustomerLicensePlan))
+			},
+		})).
 		Complete(r)
 }
+
+// createdOrDeleted passes the events of assignments created or deleted: what an assignment's
+// condition and a plan's usage depend on. Updates are the operator's own status writes, or
+// changes of the assignee, which change neither.
+var createdOrDeleted = predicate.Funcs{UpdateFunc: func(event.UpdateEvent) bool { return false }}

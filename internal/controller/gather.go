@@ -81,10 +81,11 @@ func cmpString(a, b string) int {
 	return 0
 }
 
-// listOrders returns a plan's orders in revision order.
+// listOrders returns a plan's orders in revision order: from the cache, those not fulfilled
+// (cachecfg); from the API server, all of them.
 func listOrders(ctx context.Context, c client.Reader, namespace, plan string) ([]v1alpha1.LicenseOrder, error) {
 	list := &v1alpha1.LicenseOrderList{}
-	if err := c.List(ctx, list, client.InNamespace(namespace), client.MatchingLabels{v1alpha1.PlanLabel: plan}); err != nil {
+	if err := c.List(ctx, list, client.InNamespace(namespace), client.MatchingFields{orderPlanField: plan}); err != nil {
 		return nil, err
 	}
 	items := list.Items
@@ -105,7 +106,7 @@ func listOrders(ctx context.Context, c client.Reader, namespace, plan string) ([
 // they ask for).
 func CustomerPlans(ctx context.Context, c client.Reader, plan *v1alpha1.CustomerLicensePlan) (active, ordering []licensing.ActivePlan, err error) {
 	list := &v1alpha1.CustomerLicensePlanList{}
-	if err := c.List(ctx, list, client.InNamespace(plan.Namespace)); err != nil {
+	if err := c.List(ctx, list, client.InNamespace(plan.Namespace), client.MatchingFields{planCustomerField: plan.Spec.Customer}); err != nil {
 		return nil, nil, err
 	}
 	for _, p := range list.Items {

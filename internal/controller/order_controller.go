@@ -13,12 +13,17 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 	"github.com/partnerops/license-operator/internal/licensing"
 )
+
+// orderWorkers is how many orders are decided at once: a decision spends its time waiting on the
+// API server's reads.
+const orderWorkers = 8
 
 // waitRecheck is how long an order that waits for its plan to apply an earlier order waits before
 // it is looked at again, should no event of the plan bring it back first.
@@ -159,6 +164,7 @@ func (r *OrderReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.LicenseOrder{}).
 		Named("licenseorder").
+		WithOptions(controller.Options{MaxConcurrentReconciles: orderWorkers}).
 		Watches(&v1alpha1.CustomerLicensePlan{}, handler.EnqueueRequestsFromMapFunc(r.openOrdersOfPlan)).
 		Complete(r)
 }

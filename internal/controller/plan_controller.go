@@ -30,6 +30,8 @@ type PlanReconciler struct {
 	Recorder  events.EventRecorder
 	// expect holds this process's writes its cache has not shown yet.
 	expect *expectations
+	// probes holds the plans whose fulfilled orders are to be read from the API server.
+	probes *probes
 }
 
 // +kubebuilder:rbac:groups=licensing.partnerops.io,resources=customerlicenseplans,verbs=get;list;watch;patch
@@ -80,11 +82,23 @@ func (r *PlanReconciler) snapshot(ctx context.Context, plan *v1alpha1.CustomerLi
 		return s, err
 	}
 	for _, o := range orders {
-		switch {
-		case o.Spec.Revision > plan.Status.Revision:
+		if o.Spec.Revision > plan.Status.Revision {
 			s.Orders = append(s.Orders, o)
-		case o.Name == plan.Status.LastOrder && plan.Status.ExpiredOn != "":
-			s.LastApplied = &o
+		}
+	}
+	if key := client.ObjectKeyFromObject(plan); r.probes.needed(key) {
+		if s.Orders, err = probe(ctx, r.APIReader, plan, s.Orders); err != nil {
+			return s, err
+		}
+		r.probes.done(key)
+	}
+	if plan.Status.ExpiredOn != "" {
+		// Whether the plan expired with its current spec depends on the order that expired it.
+		last := &v1alpha1.LicenseOrder{}
+		if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: plan.Namespace, Name: plan.Status.LastOrder}, last); err == nil {
+			s.LastApplied = last
+		} else if !apierrors.IsNotFound(err) {
+			return s, err
 		}
 	}
 	if s.Catalog, err = PlanCatalog(ctx, r, plan); err != nil {
@@ -184,7 +198,10 @@ func (r *PlanReconciler) placeOrder(ctx context.Context, plan *v1alpha1.Customer
 	}
 	if err := r.Create(ctx, order, client.FieldOwner(FieldOwner)); err != nil {
 		if apierrors.IsAlreadyExists(err) {
-			return nil
+			// An order this process does not see: it is read from the API server next time.
+			r.probes.mark(client.ObjectKeyFromObject(plan))
+			return apierrors.NewConflict(v1alpha1.GroupVersion.WithResource("licenseorders").GroupResource(), order.Name,
+				fmt.Errorf("order %s exists already", order.Name))
 		}
 		return fmt.Errorf("placing order %s: %w", order.Name, err)
 	}

@@ -3,37 +3,63 @@ package controller
 import (
 	"context"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
+	"github.com/partnerops/license-operator/internal/licensing"
 )
+
+// planWorkers is how many plans are reconciled at once: a reconcile spends its time waiting on
+// the API server, not on the CPU.
+const planWorkers = 8
 
 // SetupWithManager registers the plan reconciler. Besides its plans it watches what its
 // decisions depend on: the plan's orders and assignments, the catalog, the billing profile, and
-// the other plans of the namespace (a required plan may appear).
+// the customer's other plans (a required plan may come into force).
 func (r *PlanReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.CustomerLicensePlan{}).
 		Named("customerlicenseplan").
-		Watches(&v1alpha1.LicenseOrder{}, handler.EnqueueRequestsFromMapFunc(planOfOrder)).
-		Watches(&v1alpha1.LicenseAssignment{}, handler.EnqueueRequestsFromMapFunc(planOfAssignment)).
+		WithOptions(controller.Options{MaxConcurrentReconciles: planWorkers}).
+		Watches(&v1alpha1.LicenseOrder{}, r.ordersOfPlan()).
+		Watches(&v1alpha1.LicenseAssignment{}, handler.EnqueueRequestsFromMapFunc(planOfAssignment), builder.WithPredicates(createdOrDeleted)).
 		Watches(&v1alpha1.LicenseProduct{}, handler.EnqueueRequestsFromMapFunc(r.allPlans),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&v1alpha1.BillingProfile{}, handler.EnqueueRequestsFromMapFunc(r.allPlans),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&v1alpha1.CustomerLicensePlan{}, handler.EnqueueRequestsFromMapFunc(r.waitingNeighbours)).
+		Watches(&v1alpha1.CustomerLicensePlan{}, r.neighbours()).
 		Complete(r)
 }
 
-func planOfOrder(_ context.Context, o client.Object) []reconcile.Request {
-	plan := o.(*v1alpha1.LicenseOrder).Spec.Plan
-	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: plan}}}
+// ordersOfPlan maps an order to its plan. An order that leaves the cache was fulfilled (the cache
+// holds no fulfilled order): its plan reads it from the API server.
+func (r *PlanReconciler) ordersOfPlan() handler.EventHandler {
+	enqueue := func(o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.(*v1alpha1.LicenseOrder).Spec.Plan}})
+	}
+	return handler.TypedFuncs[client.Object, reconcile.Request]{
+		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(e.Object, q)
+		},
+		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(e.ObjectNew, q)
+		},
+		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			o := e.Object.(*v1alpha1.LicenseOrder)
+			r.probes.mark(types.NamespacedName{Namespace: o.Namespace, Name: o.Spec.Plan})
+			enqueue(o, q)
+		},
+	}
 }
 
 func planOfAssignment(_ context.Context, o client.Object) []reconcile.Request {
@@ -42,29 +68,79 @@ func planOfAssignment(_ context.Context, o client.Object) []reconcile.Request {
 }
 
 func (r *PlanReconciler) allPlans(ctx context.Context, _ client.Object) []reconcile.Request {
-	return r.plans(ctx, func(*v1alpha1.CustomerLicensePlan) bool { return true })
-}
-
-// waitingNeighbours maps a plan to the other plans of its namespace that are not Ready: a change
-// of one plan's licenses can meet (or break) another's requirement.
-func (r *PlanReconciler) waitingNeighbours(ctx context.Context, o client.Object) []reconcile.Request {
-	return r.plans(ctx, func(p *v1alpha1.CustomerLicensePlan) bool {
-		return p.Namespace == o.GetNamespace() && p.Name != o.GetName() && !isReady(p)
-	}, client.InNamespace(o.GetNamespace()))
-}
-
-func (r *PlanReconciler) plans(ctx context.Context, keep func(*v1alpha1.CustomerLicensePlan) bool, opts ...client.ListOption) []reconcile.Request {
 	list := &v1alpha1.CustomerLicensePlanList{}
-	if err := r.List(ctx, list, opts...); err != nil {
+	if err := r.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
 		return nil
 	}
-	var reqs []reconcile.Request
+	reqs := make([]reconcile.Request, 0, len(list.Items))
 	for i := range list.Items {
-		if p := &list.Items[i]; keep(p) {
-			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(p)})
-		}
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
 	}
 	return reqs
+}
+
+// neighbours watches plans for the sake of the customer's other plans: when a plan's licenses in
+// force change, or whether it is being ordered, a plan of a product that requires another may now
+// meet (or break) its requirement. A plan seen for the first time with a status may have a
+// fulfilled order its status does not hold yet (a restart, another replica): it is read from the
+// API server.
+func (r *PlanReconciler) neighbours() handler.EventHandler {
+	return handler.TypedFuncs[client.Object, reconcile.Request]{
+		CreateFunc: func(_ context.Context, e event.CreateEvent, _ workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			if p := e.Object.(*v1alpha1.CustomerLicensePlan); p.Status.Revision > 0 || len(p.Status.Conditions) > 0 {
+				r.probes.mark(client.ObjectKeyFromObject(p))
+			}
+		},
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			old, p := e.ObjectOld.(*v1alpha1.CustomerLicensePlan), e.ObjectNew.(*v1alpha1.CustomerLicensePlan)
+			if holdingOf(old) != holdingOf(p) {
+				r.enqueueRequiring(ctx, p, q)
+			}
+		},
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			r.enqueueRequiring(ctx, e.Object.(*v1alpha1.CustomerLicensePlan), q)
+		},
+	}
+}
+
+// holding is what of a plan its customer's other plans' requirements look at: its licenses in
+// force, and whether it is being ordered (Ready's reason).
+type holding struct {
+	product  string
+	licenses int32
+	active   bool
+	ready    string
+}
+
+func holdingOf(p *v1alpha1.CustomerLicensePlan) holding {
+	h := holding{product: p.Status.Product, licenses: p.Status.Licenses, active: licensing.IsActive(p.Status)}
+	if c := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.PlanReady); c != nil {
+		h.ready = c.Reason
+	}
+	return h
+}
+
+// enqueueRequiring enqueues the customer's other plans that are not Ready and whose product
+// requires another.
+func (r *PlanReconciler) enqueueRequiring(ctx context.Context, p *v1alpha1.CustomerLicensePlan, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	products := &v1alpha1.LicenseProductList{}
+	if err := r.List(ctx, products, client.UnsafeDisableDeepCopy); err != nil {
+		return
+	}
+	requiring := map[string]bool{}
+	for _, prod := range products.Items {
+		requiring[prod.Name] = len(prod.Spec.Requires) > 0
+	}
+	plans := &v1alpha1.CustomerLicensePlanList{}
+	if err := r.List(ctx, plans, client.InNamespace(p.Namespace), client.MatchingFields{planCustomerField: p.Spec.Customer}, client.UnsafeDisableDeepCopy); err != nil {
+		return
+	}
+	for i := range plans.Items {
+		other := &plans.Items[i]
+		if other.Name != p.Name && requiring[other.Spec.Product] && !isReady(other) {
+			q.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(other)})
+		}
+	}
 }
 
 func isReady(p *v1alpha1.CustomerLicensePlan) bool {

@@ -12,9 +12,16 @@ import (
 	"github.com/partnerops/license-operator/api/v1alpha1"
 )
 
-// assignmentPlanField indexes LicenseAssignments by spec.plan in the cache, and selects them by the
-// same selectable field on the API server.
-const assignmentPlanField = "spec.plan"
+// The field indexes of the cache. Each is named after the selectable field of the API that the API
+// server selects by, so that one name serves the cache and the API server alike.
+const (
+	// assignmentPlanField indexes LicenseAssignments by spec.plan.
+	assignmentPlanField = "spec.plan"
+	// orderPlanField indexes LicenseOrders by spec.plan.
+	orderPlanField = "spec.plan"
+	// planCustomerField indexes CustomerLicensePlans by spec.customer.
+	planCustomerField = "spec.customer"
+)
 
 // FieldOwner is the field manager of every write the operator makes.
 const FieldOwner = "license-operator"
@@ -22,12 +29,22 @@ const FieldOwner = "license-operator"
 // SetupWithManager registers the field indexes and every reconciler of the operator with mgr.
 // clk is the clock the reconcilers read "now" from: clock.RealClock{} in production, a fake in tests.
 func SetupWithManager(ctx context.Context, mgr ctrl.Manager, clk clock.PassiveClock) error {
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.LicenseAssignment{}, assignmentPlanField,
-		func(o client.Object) []string { return []string{o.(*v1alpha1.LicenseAssignment).Spec.Plan} }); err != nil {
-		return err
+	indexer := mgr.GetFieldIndexer()
+	for _, index := range []struct {
+		obj   client.Object
+		field string
+		value func(client.Object) string
+	}{
+		{&v1alpha1.LicenseAssignment{}, assignmentPlanField, func(o client.Object) string { return o.(*v1alpha1.LicenseAssignment).Spec.Plan }},
+		{&v1alpha1.LicenseOrder{}, orderPlanField, func(o client.Object) string { return o.(*v1alpha1.LicenseOrder).Spec.Plan }},
+		{&v1alpha1.CustomerLicensePlan{}, planCustomerField, func(o client.Object) string { return o.(*v1alpha1.CustomerLicensePlan).Spec.Customer }},
+	} {
+		if err := indexer.IndexField(ctx, index.obj, index.field, func(o client.Object) []string { return []string{index.value(o)} }); err != nil {
+			return err
+		}
 	}
 	recorder := mgr.GetEventRecorder("license-operator")
-	if err := (&PlanReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: clk, Recorder: recorder, expect: newExpectations()}).SetupWithManager(mgr); err != nil {
+	if err := (&PlanReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: clk, Recorder: recorder, expect: newExpectations(), probes: newProbes()}).SetupWithManager(mgr); err != nil {
 		return err
 	}
 	if err := (&OrderReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: clk, Recorder: recorder, expect: newExpectations()}).SetupWithManager(mgr); err != nil {

@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
+	"github.com/partnerops/license-operator/internal/controller/cachecfg"
 )
 
 // Scheme knows the Kubernetes kinds and the operator's.
@@ -44,12 +45,13 @@ func Environment(root string, webhooks bool) *envtest.Environment {
 	return env
 }
 
-// ManagerOptions are the options of a manager for env: no metrics or health endpoints, and the
-// webhook server where env's API server calls it.
+// ManagerOptions are the options of a manager for env: the operator's cache (cachecfg), no metrics
+// or health endpoints, and the webhook server where env's API server calls it.
 func ManagerOptions(env *envtest.Environment, scheme *runtime.Scheme) ctrl.Options {
 	wio := env.WebhookInstallOptions
 	return ctrl.Options{
 		Scheme:                 scheme,
+		Cache:                  cachecfg.Options(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		WebhookServer:          webhook.NewServer(webhook.Options{Host: wio.LocalServingHost, Port: wio.LocalServingPort, CertDir: wio.LocalServingCertDir}),

@@ -1,0 +1,25 @@
+// Package cachecfg says what the operator's informer cache holds, for every manager that runs the
+// operator's controllers (cmd, the test suites, make demo): memory is paid per object cached.
+package cachecfg
+
+import (
+	"k8s.io/apimachinery/pkg/fields"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/partnerops/license-operator/api/v1alpha1"
+)
+
+// Options are the cache options of the operator's manager:
+//   - no object keeps its managedFields, which the operator never reads;
+//   - of the LicenseOrders, only those not Fulfilled: the orders in flight and the refused ones.
+//     Fulfilled orders are the order history, which grows every term; a plan reads the few it has
+//     not applied yet from the API server. Memory thus stays flat as history grows.
+func Options() cache.Options {
+	return cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&v1alpha1.LicenseOrder{}: {Field: fields.OneTermNotEqualSelector("status.state", string(v1alpha1.OrderFulfilled))},
+		},
+	}
+}
