@@ -16,6 +16,7 @@ import (
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 	"github.com/partnerops/license-operator/internal/licensing"
+	"github.com/partnerops/license-operator/internal/lookup"
 )
 
 // AssignmentReconciler sets the Assigned condition of every LicenseAssignment of a plan: the
@@ -34,7 +35,7 @@ type AssignmentReconciler struct {
 
 // Reconcile sets the Assigned conditions of one plan's assignments.
 func (r *AssignmentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	assignments, err := ListAssignments(ctx, r, req.Namespace, req.Name)
+	assignments, err := lookup.ListAssignments(ctx, r, req.Namespace, req.Name)
 	if err != nil || len(assignments) == 0 {
 		return ctrl.Result{}, err
 	}

@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
+	"github.com/partnerops/license-operator/internal/lookup"
 )
 
 // product builds a catalog entry for tests.
@@ -67,7 +68,7 @@ func getOrder(ns, name string) func(Gomega) *v1alpha1.LicenseOrder {
 
 // ordersOf lists a plan's orders in revision order.
 func ordersOf(ns, planName string) []v1alpha1.LicenseOrder {
-	orders, err := listOrders(ctx, k8sClient, ns, planName)
+	orders, err := lookup.Orders(ctx, k8sClient, ns, planName)
 	Expect(err).NotTo(HaveOccurred())
 	return orders
 }

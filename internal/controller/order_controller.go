@@ -19,6 +19,7 @@ import (
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 	"github.com/partnerops/license-operator/internal/licensing"
+	"github.com/partnerops/license-operator/internal/lookup"
 )
 
 // orderWorkers is how many orders are decided at once: a decision spends its time waiting on the
@@ -115,7 +116,7 @@ func (r *OrderReconciler) snapshot(ctx context.Context, order *v1alpha1.LicenseO
 		return s, err
 	}
 	s.WaitsFor = licensing.WaitsForEarlier(plan.Status, order, earlier)
-	if s.Rules, err = ReadOrderInput(ctx, r.APIReader, plan, order.Spec); err != nil {
+	if s.Rules, err = lookup.ReadOrderInput(ctx, r.APIReader, plan, order.Spec); err != nil {
 		return s, err
 	}
 	s.CatalogPrice = licensing.CatalogPrice(s.Rules.Product, order.Spec.PaymentPlan)
@@ -170,7 +171,7 @@ func (r *OrderReconciler) SetupWithManager(mgr ctrl.Manager) error {
 }
 
 func (r *OrderReconciler) openOrdersOfPlan(ctx context.Context, o client.Object) []reconcile.Request {
-	orders, err := listOrders(ctx, r, o.GetNamespace(), o.GetName())
+	orders, err := lookup.Orders(ctx, r, o.GetNamespace(), o.GetName())
 	if err != nil {
 		return nil
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 	"github.com/partnerops/license-operator/internal/licensing"
+	"github.com/partnerops/license-operator/internal/lookup"
 )
 
 // PlanReconciler keeps a CustomerLicensePlan's status true. Each reconcile gathers one snapshot
@@ -77,7 +78,7 @@ func (r *PlanReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 // customer's other plans.
 func (r *PlanReconciler) snapshot(ctx context.Context, plan *v1alpha1.CustomerLicensePlan) (licensing.PlanSnapshot, error) {
 	s := licensing.PlanSnapshot{Plan: plan, Now: r.Clock.Now()}
-	orders, err := listOrders(ctx, r, plan.Namespace, plan.Name)
+	orders, err := lookup.Orders(ctx, r, plan.Namespace, plan.Name)
 	if err != nil {
 		return s, err
 	}
@@ -101,21 +102,21 @@ func (r *PlanReconciler) snapshot(ctx context.Context, plan *v1alpha1.CustomerLi
 			return s, err
 		}
 	}
-	if s.Catalog, err = PlanCatalog(ctx, r, plan); err != nil {
+	if s.Catalog, err = lookup.PlanCatalog(ctx, r, plan); err != nil {
 		return s, err
 	}
-	profile, err := GetProfile(ctx, r)
+	profile, err := lookup.GetProfile(ctx, r)
 	if err != nil {
 		return s, err
 	}
-	s.Profile = profileSpec(profile)
-	assignments, err := ListAssignments(ctx, r, plan.Namespace, plan.Name)
+	s.Profile = lookup.ProfileSpec(profile)
+	assignments, err := lookup.ListAssignments(ctx, r, plan.Namespace, plan.Name)
 	if err != nil {
 		return s, err
 	}
 	s.Assigned = int32(len(assignments))
 	if latest := lastOf(s.Orders); plan.DeletionTimestamp.IsZero() && licensing.NeedsRevalidation(latest) {
-		input, err := ReadOrderInput(ctx, r.APIReader, plan, latest.Spec)
+		input, err := lookup.ReadOrderInput(ctx, r.APIReader, plan, latest.Spec)
 		if err != nil {
 			return s, err
 		}
@@ -123,7 +124,7 @@ func (r *PlanReconciler) snapshot(ctx context.Context, plan *v1alpha1.CustomerLi
 		s.Revalidated = &v
 	}
 	if p := s.Catalog[plan.Spec.Product]; p != nil && len(p.Requires) > 0 {
-		if s.OtherPlans, s.Ordering, err = CustomerPlans(ctx, r, plan); err != nil {
+		if s.OtherPlans, s.Ordering, err = lookup.CustomerPlans(ctx, r, plan); err != nil {
 			return s, err
 		}
 	}

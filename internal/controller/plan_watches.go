@@ -17,6 +17,7 @@ import (
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 	"github.com/partnerops/license-operator/internal/licensing"
+	"github.com/partnerops/license-operator/internal/lookup"
 )
 
 // planWorkers is how many plans are reconciled at once: a reconcile spends its time waiting on
@@ -132,7 +133,7 @@ func (r *PlanReconciler) enqueueRequiring(ctx context.Context, p *v1alpha1.Custo
 		requiring[prod.Name] = len(prod.Spec.Requires) > 0
 	}
 	plans := &v1alpha1.CustomerLicensePlanList{}
-	if err := r.List(ctx, plans, client.InNamespace(p.Namespace), client.MatchingFields{planCustomerField: p.Spec.Customer}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := r.List(ctx, plans, client.InNamespace(p.Namespace), client.MatchingFields{lookup.PlanCustomerField: p.Spec.Customer}, client.UnsafeDisableDeepCopy); err != nil {
 		return
 	}
 	for i := range plans.Items {

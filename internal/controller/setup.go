@@ -10,17 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
-)
-
-// The field indexes of the cache. Each is named after the selectable field of the API that the API
-// server selects by, so that one name serves the cache and the API server alike.
-const (
-	// assignmentPlanField indexes LicenseAssignments by spec.plan.
-	assignmentPlanField = "spec.plan"
-	// orderPlanField indexes LicenseOrders by spec.plan.
-	orderPlanField = "spec.plan"
-	// planCustomerField indexes CustomerLicensePlans by spec.customer.
-	planCustomerField = "spec.customer"
+	"github.com/partnerops/license-operator/internal/lookup"
 )
 
 // FieldOwner is the field manager of every write the operator makes.
@@ -35,9 +25,9 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, clk clock.PassiveCl
 		field string
 		value func(client.Object) string
 	}{
-		{&v1alpha1.LicenseAssignment{}, assignmentPlanField, func(o client.Object) string { return o.(*v1alpha1.LicenseAssignment).Spec.Plan }},
-		{&v1alpha1.LicenseOrder{}, orderPlanField, func(o client.Object) string { return o.(*v1alpha1.LicenseOrder).Spec.Plan }},
-		{&v1alpha1.CustomerLicensePlan{}, planCustomerField, func(o client.Object) string { return o.(*v1alpha1.CustomerLicensePlan).Spec.Customer }},
+		{&v1alpha1.LicenseAssignment{}, lookup.AssignmentPlanField, func(o client.Object) string { return o.(*v1alpha1.LicenseAssignment).Spec.Plan }},
+		{&v1alpha1.LicenseOrder{}, lookup.OrderPlanField, func(o client.Object) string { return o.(*v1alpha1.LicenseOrder).Spec.Plan }},
+		{&v1alpha1.CustomerLicensePlan{}, lookup.PlanCustomerField, func(o client.Object) string { return o.(*v1alpha1.CustomerLicensePlan).Spec.Customer }},
 	} {
 		if err := indexer.IndexField(ctx, index.obj, index.field, func(o client.Object) []string { return []string{index.value(o)} }); err != nil {
 			return err

@@ -13,8 +13,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
-	"github.com/partnerops/license-operator/internal/controller"
 	"github.com/partnerops/license-operator/internal/licensing"
+	"github.com/partnerops/license-operator/internal/lookup"
 )
 
 // +kubebuilder:webhook:path=/validate-licensing-partnerops-io-v1alpha1-licenseassignment,mutating=false,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=licenseassignments,verbs=create,versions=v1alpha1,name=vlicenseassignment.licensing.partnerops.io,admissionReviewVersions=v1
@@ -36,7 +36,7 @@ func (v *assignmentValidator) ValidateCreate(ctx context.Context, a *v1alpha1.Li
 		}
 		return nil, apierrors.NewInternalError(err)
 	}
-	assignments, err := controller.ListAssignments(ctx, v.client, a.Namespace, a.Spec.Plan)
+	assignments, err := lookup.ListAssignments(ctx, v.client, a.Namespace, a.Spec.Plan)
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}

@@ -7,8 +7,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
-	"github.com/partnerops/license-operator/internal/controller"
 	"github.com/partnerops/license-operator/internal/licensing"
+	"github.com/partnerops/license-operator/internal/lookup"
 )
 
 // previewInput gathers what the rules and the preview need to judge a plan's spec, as the plan
@@ -21,10 +21,10 @@ func previewInput(ctx context.Context, c, live client.Reader, p *v1alpha1.Custom
 		in.Created = in.Now
 	}
 	var err error
-	if in.Catalog, err = controller.PlanCatalog(ctx, live, p); err != nil {
+	if in.Catalog, err = lookup.PlanCatalog(ctx, live, p); err != nil {
 		return in, err
 	}
-	profile, err := controller.GetProfile(ctx, live)
+	profile, err := lookup.GetProfile(ctx, live)
 	if err != nil {
 		return in, err
 	}
@@ -32,10 +32,10 @@ func previewInput(ctx context.Context, c, live client.Reader, p *v1alpha1.Custom
 		in.Profile = &profile.Spec
 	}
 	in.Currency = licensing.Currency(in.Profile)
-	if in.OtherPlans, _, err = controller.CustomerPlans(ctx, c, p); err != nil {
+	if in.OtherPlans, _, err = lookup.CustomerPlans(ctx, c, p); err != nil {
 		return in, err
 	}
-	assignments, err := controller.ListAssignments(ctx, c, p.Namespace, p.Name)
+	assignments, err := lookup.ListAssignments(ctx, c, p.Namespace, p.Name)
 	if err != nil {
 		return in, err
 	}

@@ -17,8 +17,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
-	"github.com/partnerops/license-operator/internal/controller"
 	"github.com/partnerops/license-operator/internal/licensing"
+	"github.com/partnerops/license-operator/internal/lookup"
 )
 
 // +kubebuilder:webhook:path=/mutate-licensing-partnerops-io-v1alpha1-customerlicenseplan,mutating=true,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=customerlicenseplans,verbs=create;update,versions=v1alpha1,name=mcustomerlicenseplan.licensing.partnerops.io,admissionReviewVersions=v1
@@ -72,7 +72,7 @@ func (d *planDefaulter) Handle(ctx context.Context, req admission.Request) admis
 		}
 	}
 	if cc, _ := spec["costCenter"].(string); cc == "" {
-		profile, err := controller.GetProfile(ctx, d.client)
+		profile, err := lookup.GetProfile(ctx, d.client)
 		if err != nil {
 			return admission.Errored(http.StatusInternalServerError, err)
 		}

@@ -1,4 +1,8 @@
-package controller
+// Package lookup holds the reads the controllers and the admission webhooks share: a product, the
+// BillingProfile, a plan's orders and assignments, the customer's plans, and what the validation of
+// an order needs. A reader is either the manager's cache or the API server, as the caller decides:
+// every list here selects by a field that is both a cache index and a selectable field of the API.
+package lookup
 
 import (
 	"context"
@@ -29,7 +33,8 @@ func GetProduct(ctx context.Context, c client.Reader, name string) (*v1alpha1.Li
 	return p, nil
 }
 
-func productSpec(p *v1alpha1.LicenseProduct) *v1alpha1.LicenseProductSpec {
+// ProductSpec is a product's spec, nil for no product.
+func ProductSpec(p *v1alpha1.LicenseProduct) *v1alpha1.LicenseProductSpec {
 	if p == nil {
 		return nil
 	}
@@ -48,7 +53,8 @@ func GetProfile(ctx context.Context, c client.Reader) (*v1alpha1.BillingProfile,
 	return p, nil
 }
 
-func profileSpec(p *v1alpha1.BillingProfile) *v1alpha1.BillingProfileSpec {
+// ProfileSpec is a BillingProfile's spec, nil for no profile.
+func ProfileSpec(p *v1alpha1.BillingProfile) *v1alpha1.BillingProfileSpec {
 	if p == nil {
 		return nil
 	}
@@ -58,7 +64,7 @@ func profileSpec(p *v1alpha1.BillingProfile) *v1alpha1.BillingProfileSpec {
 // ListAssignments returns the LicenseAssignments that name a plan, oldest first.
 func ListAssignments(ctx context.Context, c client.Reader, namespace, plan string) ([]v1alpha1.LicenseAssignment, error) {
 	list := &v1alpha1.LicenseAssignmentList{}
-	if err := c.List(ctx, list, client.InNamespace(namespace), client.MatchingFields{assignmentPlanField: plan}); err != nil {
+	if err := c.List(ctx, list, client.InNamespace(namespace), client.MatchingFields{AssignmentPlanField: plan}); err != nil {
 		return nil, err
 	}
 	items := list.Items
@@ -81,11 +87,11 @@ func cmpString(a, b string) int {
 	return 0
 }
 
-// listOrders returns a plan's orders in revision order: from the cache, those not fulfilled
+// Orders returns a plan's orders in revision order: from the cache, those not fulfilled
 // (cachecfg); from the API server, all of them.
-func listOrders(ctx context.Context, c client.Reader, namespace, plan string) ([]v1alpha1.LicenseOrder, error) {
+func Orders(ctx context.Context, c client.Reader, namespace, plan string) ([]v1alpha1.LicenseOrder, error) {
 	list := &v1alpha1.LicenseOrderList{}
-	if err := c.List(ctx, list, client.InNamespace(namespace), client.MatchingFields{orderPlanField: plan}); err != nil {
+	if err := c.List(ctx, list, client.InNamespace(namespace), client.MatchingFields{OrderPlanField: plan}); err != nil {
 		return nil, err
 	}
 	items := list.Items
@@ -106,7 +112,7 @@ func listOrders(ctx context.Context, c client.Reader, namespace, plan string) ([
 // they ask for).
 func CustomerPlans(ctx context.Context, c client.Reader, plan *v1alpha1.CustomerLicensePlan) (active, ordering []licensing.ActivePlan, err error) {
 	list := &v1alpha1.CustomerLicensePlanList{}
-	if err := c.List(ctx, list, client.InNamespace(plan.Namespace), client.MatchingFields{planCustomerField: plan.Spec.Customer}); err != nil {
+	if err := c.List(ctx, list, client.InNamespace(plan.Namespace), client.MatchingFields{PlanCustomerField: plan.Spec.Customer}); err != nil {
 		return nil, nil, err
 	}
 	for _, p := range list.Items {
@@ -124,6 +130,17 @@ func CustomerPlans(ctx context.Context, c client.Reader, plan *v1alpha1.Customer
 	}
 	return active, ordering, nil
 }
+
+// The field indexes of the cache. Each is named after the selectable field of the API that the API
+// server selects by, so that one name serves the cache and the API server alike.
+const (
+	// AssignmentPlanField indexes LicenseAssignments by spec.plan.
+	AssignmentPlanField = "spec.plan"
+	// OrderPlanField indexes LicenseOrders by spec.plan.
+	OrderPlanField = "spec.plan"
+	// PlanCustomerField indexes CustomerLicensePlans by spec.customer.
+	PlanCustomerField = "spec.customer"
+)
 
 // ReadOrderInput reads what the validation of an order for plan needs from live, the API server:
 // the decision it serves is final, so it rests on what the API server holds now, not on a cache
@@ -155,12 +172,12 @@ func ReadOrderInput(ctx context.Context, live client.Reader, plan *v1alpha1.Cust
 		Plan:           plan.Name,
 		Change:         o.Change,
 		ProductName:    o.Product,
-		Product:        productSpec(product),
-		CurrentProduct: productSpec(current),
+		Product:        ProductSpec(product),
+		CurrentProduct: ProductSpec(current),
 		PaymentPlan:    o.PaymentPlan,
 		Quantity:       o.Quantity,
 		CostCenter:     o.CostCenter,
-		Profile:        profileSpec(profile),
+		Profile:        ProfileSpec(profile),
 		OtherPlans:     others,
 		Assigned:       assigned,
 	}, nil
@@ -171,7 +188,7 @@ func ReadOrderInput(ctx context.Context, live client.Reader, plan *v1alpha1.Cust
 func CountAssignments(ctx context.Context, live client.Reader, namespace, plan string) (int32, error) {
 	list := &metav1.PartialObjectMetadataList{}
 	list.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("LicenseAssignmentList"))
-	if err := live.List(ctx, list, client.InNamespace(namespace), client.MatchingFields{assignmentPlanField: plan}); err != nil {
+	if err := live.List(ctx, list, client.InNamespace(namespace), client.MatchingFields{AssignmentPlanField: plan}); err != nil {
 		return 0, fmt.Errorf("counting the assignments of plan %s: %w", plan, err)
 	}
 	return int32(len(list.Items)), nil
@@ -188,7 +205,7 @@ func Catalog(ctx context.Context, c client.Reader, names ...string) (map[string]
 		if err != nil {
 			return nil, err
 		}
-		catalog[name] = productSpec(p)
+		catalog[name] = ProductSpec(p)
 	}
 	return catalog, nil
 }
