@@ -110,11 +110,9 @@ func (r *PlanReconciler) snapshot(ctx context.Context, plan *v1alpha1.CustomerLi
 		return s, err
 	}
 	s.Profile = lookup.ProfileSpec(profile)
-	assignments, err := lookup.ListAssignments(ctx, r, plan.Namespace, plan.Name)
-	if err != nil {
+	if s.Assigned, err = lookup.CountCachedAssignments(ctx, r, plan.Namespace, plan.Name); err != nil {
 		return s, err
 	}
-	s.Assigned = int32(len(assignments))
 	if latest := lastOf(s.Orders); plan.DeletionTimestamp.IsZero() && licensing.NeedsRevalidation(latest) {
 		input, err := lookup.ReadOrderInput(ctx, r.APIReader, plan, latest.Spec)
 		if err != nil {

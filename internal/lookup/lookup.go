@@ -112,7 +112,7 @@ func Orders(ctx context.Context, c client.Reader, namespace, plan string) ([]v1a
 // they ask for).
 func CustomerPlans(ctx context.Context, c client.Reader, plan *v1alpha1.CustomerLicensePlan) (active, ordering []licensing.ActivePlan, err error) {
 	list := &v1alpha1.CustomerLicensePlanList{}
-	if err := c.List(ctx, list, client.InNamespace(plan.Namespace), client.MatchingFields{PlanCustomerField: plan.Spec.Customer}); err != nil {
+	if err := c.List(ctx, list, client.InNamespace(plan.Namespace), client.MatchingFields{PlanCustomerField: plan.Spec.Customer}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, nil, err
 	}
 	for _, p := range list.Items {
@@ -181,6 +181,16 @@ func ReadOrderInput(ctx context.Context, live client.Reader, plan *v1alpha1.Cust
 		OtherPlans:     others,
 		Assigned:       assigned,
 	}, nil
+}
+
+// CountCachedAssignments counts the LicenseAssignments that name a plan in the cache, without
+// copying them.
+func CountCachedAssignments(ctx context.Context, cache client.Reader, namespace, plan string) (int32, error) {
+	list := &v1alpha1.LicenseAssignmentList{}
+	if err := cache.List(ctx, list, client.InNamespace(namespace), client.MatchingFields{AssignmentPlanField: plan}, client.UnsafeDisableDeepCopy); err != nil {
+		return 0, err
+	}
+	return int32(len(list.Items)), nil
 }
 
 // CountAssignments counts the LicenseAssignments that name a plan, as the API server holds them:

@@ -36,11 +36,11 @@ func (v *assignmentValidator) ValidateCreate(ctx context.Context, a *v1alpha1.Li
 		}
 		return nil, apierrors.NewInternalError(err)
 	}
-	assignments, err := lookup.ListAssignments(ctx, v.client, a.Namespace, a.Spec.Plan)
+	assigned, err := lookup.CountCachedAssignments(ctx, v.client, a.Namespace, a.Spec.Plan)
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}
-	if v := licensing.AssignmentRoom(plan.Name, plan.Spec, plan.Status, int32(len(assignments))); !v.Passed() {
+	if v := licensing.AssignmentRoom(plan.Name, plan.Spec, plan.Status, assigned); !v.Passed() {
 		return nil, apierrors.NewInvalid(schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "LicenseAssignment"}, a.Name,
 			field.ErrorList{field.Invalid(field.NewPath("spec", "plan"), a.Spec.Plan, v.Message)})
 	}

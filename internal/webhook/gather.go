@@ -35,10 +35,6 @@ func previewInput(ctx context.Context, c, live client.Reader, p *v1alpha1.Custom
 	if in.OtherPlans, _, err = lookup.CustomerPlans(ctx, c, p); err != nil {
 		return in, err
 	}
-	assignments, err := lookup.ListAssignments(ctx, c, p.Namespace, p.Name)
-	if err != nil {
-		return in, err
-	}
-	in.Assigned = int32(len(assignments))
-	return in, nil
+	in.Assigned, err = lookup.CountCachedAssignments(ctx, c, p.Namespace, p.Name)
+	return in, err
 }

@@ -11,15 +11,33 @@ import (
 )
 
 // Options are the cache options of the operator's manager:
-//   - no object keeps its managedFields, which the operator never reads;
+//   - no object keeps its managedFields or kubectl's last-applied-configuration annotation, which
+//     the operator never reads;
 //   - of the LicenseOrders, only those not Fulfilled: the orders in flight and the refused ones.
 //     Fulfilled orders are the order history, which grows every term; a plan reads the few it has
 //     not applied yet from the API server. Memory thus stays flat as history grows.
 func Options() cache.Options {
 	return cache.Options{
-		DefaultTransform: cache.TransformStripManagedFields(),
+		DefaultTransform: stripUnread,
 		ByObject: map[client.Object]cache.ByObject{
 			&v1alpha1.LicenseOrder{}: {Field: fields.OneTermNotEqualSelector("status.state", string(v1alpha1.OrderFulfilled))},
 		},
 	}
+}
+
+// lastApplied is the annotation `kubectl apply` keeps a copy of the whole object in.
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+var stripManagedFields = cache.TransformStripManagedFields()
+
+// stripUnread drops what the operator never reads from an object before it is cached.
+func stripUnread(in any) (any, error) {
+	out, err := stripManagedFields(in)
+	if o, ok := out.(client.Object); ok && err == nil {
+		if a := o.GetAnnotations(); a[lastApplied] != "" {
+			delete(a, lastApplied)
+			o.SetAnnotations(a)
+		}
+	}
+	return out, err
 }

@@ -1,0 +1,31 @@
+package cachecfg
+
+import (
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/partnerops/license-operator/api/v1alpha1"
+)
+
+func TestStripUnread(t *testing.T) {
+	p := &v1alpha1.CustomerLicensePlan{ObjectMeta: metav1.ObjectMeta{
+		Name:          "eul",
+		Annotations:   map[string]string{lastApplied: `{"spec":{}}`, v1alpha1.RequestedByAnnotation: "alice"},
+		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}},
+	}}
+	out, err := stripUnread(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out.(*v1alpha1.CustomerLicensePlan)
+	if len(got.ManagedFields) != 0 {
+		t.Errorf("managedFields kept: %v", got.ManagedFields)
+	}
+	if _, ok := got.Annotations[lastApplied]; ok {
+		t.Error("the last-applied-configuration annotation is kept")
+	}
+	if got.Annotations[v1alpha1.RequestedByAnnotation] != "alice" {
+		t.Errorf("an annotation the operator reads was dropped: %v", got.Annotations)
+	}
+}
