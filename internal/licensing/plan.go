@@ -45,9 +45,8 @@ type PlanDecision struct {
 	Place *v1alpha1.LicenseOrderSpec
 	// Status is the plan's status: its fulfilled orders applied, usage, billing and conditions.
 	Status v1alpha1.CustomerLicensePlanStatus
-	// WriteStatus is false when the status need not be written: nothing changed, or the decision
-	// places an order and applies none (the order's settling brings the plan back, and the status
-	// is written then, once).
+	// WriteStatus is false when the status need not be written: nothing changed, or nothing was
+	// applied and the plan waits only for an order that settles in moments (briefly).
 	WriteStatus bool
 	// RequeueAt is when the order the plan needs changes by time alone; zero when it does not.
 	RequeueAt time.Time
@@ -110,8 +109,17 @@ func DecidePlan(s PlanSnapshot) PlanDecision {
 		r.InFlight = &v1alpha1.LicenseOrder{ObjectMeta: metav1.ObjectMeta{Name: OrderName(plan.Name, d.Place.Revision)}, Spec: *d.Place}
 	}
 	setPlanStatus(&d.Status, plan.Generation, r, nextPrice, s.Assigned, s.Now)
-	d.WriteStatus = !statusEqual(plan.Status, d.Status) && (d.Place == nil || d.Status.Revision != plan.Status.Revision)
+	d.WriteStatus = !statusEqual(plan.Status, d.Status) && !(d.Status.Revision == plan.Status.Revision && briefly(r))
 	return d
+}
+
+// briefly reports whether the plan waits only for an order that settles in moments: a change of
+// its spec placed and being processed. Its status is then not written: the order's settling brings
+// the plan back, and its status is written once, with the order applied. A term order placed
+// before its term ends, an order awaiting a person, and a cancellation are written at once.
+func briefly(r Readiness) bool {
+	o := r.InFlight
+	return o != nil && !r.Cancelling && !IsTermOrder(o.Spec.Change) && o.Status.State != v1alpha1.OrderAwaitingApproval
 }
 
 // lastApplied is the order st holds last: one applied in this decision, or the snapshot's.

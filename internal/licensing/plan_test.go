@@ -62,9 +62,12 @@ func TestDecidePlan(t *testing.T) {
 		{name: "its New order fulfilled: applied in one status write, in force",
 			snap:        dpSnapshot(dpPlan(v1alpha1.CustomerLicensePlanStatus{}), dpOrder(1, v1alpha1.ChangeNew, 10, v1alpha1.OrderFulfilled, "")),
 			writeStatus: true, ready: v1alpha1.ReasonInForce},
-		{name: "its New order in flight: nothing placed, the status says so",
-			snap:        dpSnapshot(dpPlan(v1alpha1.CustomerLicensePlanStatus{}), dpOrder(1, v1alpha1.ChangeNew, 10, v1alpha1.OrderPending, "")),
-			writeStatus: true, ready: v1alpha1.ReasonOrderPending},
+		{name: "its New order in flight: nothing placed, and no status written while it settles in moments",
+			snap:  dpSnapshot(dpPlan(v1alpha1.CustomerLicensePlanStatus{}), dpOrder(1, v1alpha1.ChangeNew, 10, v1alpha1.OrderPending, "")),
+			ready: v1alpha1.ReasonOrderPending},
+		{name: "its New order awaiting approval: the status says so",
+			snap:        dpSnapshot(dpPlan(v1alpha1.CustomerLicensePlanStatus{}), dpOrder(1, v1alpha1.ChangeNew, 10, v1alpha1.OrderAwaitingApproval, "")),
+			writeStatus: true, ready: v1alpha1.ReasonAwaitingApproval},
 		{name: "in force and idle: nothing to write",
 			snap: func() PlanSnapshot {
 				s := dpSnapshot(dpPlan(inForce))
@@ -105,8 +108,8 @@ func TestDecidePlan(t *testing.T) {
 				return s
 			}(),
 			place: "eul-3 IncreaseQuantity 12"},
-		{name: "inside the renewal window: the renewal is placed",
-			snap: dpSnapshot(dpPlan(renewalWindow)), place: "eul-2 Renewal 10"},
+		{name: "inside the renewal window: the renewal is placed, and announced, for it takes effect days later",
+			snap: dpSnapshot(dpPlan(renewalWindow)), place: "eul-2 Renewal 10", writeStatus: true, ready: v1alpha1.ReasonInForce},
 		{name: "a required plan still being ordered: the change waits for it",
 			snap: func() PlanSnapshot {
 				addOn := pvProduct("10.00")
@@ -136,13 +139,13 @@ func TestDecidePlan(t *testing.T) {
 			}(),
 			writeStatus: true, ready: v1alpha1.ReasonExpired},
 		{name: "deleted in force: its Cancellation is placed",
-			snap: dpSnapshot(deleting(inForce)), place: "eul-2 Cancellation 0"},
+			snap: dpSnapshot(deleting(inForce)), place: "eul-2 Cancellation 0", writeStatus: true, ready: v1alpha1.ReasonCancelled},
 		{name: "deleted with a renewal placed early: wait while the order reconciler closes it",
 			snap:        dpSnapshot(deleting(renewalWindow), dpOrder(2, v1alpha1.ChangeRenewal, 10, v1alpha1.OrderPending, "")),
 			writeStatus: true, ready: v1alpha1.ReasonCancelled},
 		{name: "deleted, the renewal closed: the Cancellation follows it",
 			snap:  dpSnapshot(deleting(renewalWindow), dpOrder(2, v1alpha1.ChangeRenewal, 10, v1alpha1.OrderRejected, v1alpha1.ReasonPlanDeleted)),
-			place: "eul-3 Cancellation 0"},
+			place: "eul-3 Cancellation 0", writeStatus: true, ready: v1alpha1.ReasonCancelled},
 		{name: "deleted, its Cancellation fulfilled: released",
 			snap: dpSnapshot(deleting(inForce), dpOrder(2, v1alpha1.ChangeCancellation, 0, v1alpha1.OrderFulfilled, "")), release: true},
 		{name: "deleted before it ordered anything: released",
