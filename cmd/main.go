@@ -4,7 +4,9 @@ package main
 import (
 	"crypto/tls"
 	"flag"
+	"fmt"
 	"os"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -37,10 +39,15 @@ func init() {
 func main() {
 	var metricsAddr, probeAddr string
 	var leaderElect, secureMetrics, webhooks bool
-	var operatorUsername string
+	var operatorUsername, leaderElectionNamespace string
+	var leaseDuration, renewDeadline, retryPeriod time.Duration
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to, such as :8443; 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the health probe endpoint binds to.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one replica reconciles at a time.")
+	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", "", "The namespace of the leader election Lease; in a cluster, the pod's own namespace by default. Required outside a cluster.")
+	flag.DurationVar(&leaseDuration, "leader-election-lease-duration", 15*time.Second, "How long a standby waits before it takes over a leader that stopped renewing its lease.")
+	flag.DurationVar(&renewDeadline, "leader-election-renew-deadline", 10*time.Second, "How long the leader keeps trying to renew its lease before it gives up leading.")
+	flag.DurationVar(&retryPeriod, "leader-election-retry-period", 2*time.Second, "How often replicas try to acquire or renew the lease.")
 	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over HTTPS with authentication and authorization.")
 	flag.BoolVar(&webhooks, "webhooks", true, "Serve the admission webhooks (they need the serving certificate that config/default gets from cert-manager).")
 	flag.StringVar(&operatorUsername, "operator-username", "", "The user name the operator acts as, the only one allowed to write LicenseOrders; by default the API server is asked (SelfSubjectReview).")
@@ -56,15 +63,23 @@ func main() {
 		// Only callers the API server authenticates and allows to get /metrics may read them.
 		metrics.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
+	if leaderElect && leaderElectionNamespace == "" && !inCluster() {
+		fmt.Fprintln(os.Stderr, "error: outside a cluster, --leader-elect needs the namespace of its Lease: pass --leader-election-namespace, such as --leader-election-namespace=default")
+		os.Exit(1)
+	}
 	cfg := ctrl.GetConfigOrDie()
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Cache:                  cachecfg.Options(),
-		Metrics:                metrics,
-		WebhookServer:          webhook.NewServer(webhook.Options{TLSOpts: []func(*tls.Config){disableHTTP2}}),
-		HealthProbeBindAddress: probeAddr,
-		LeaderElection:         leaderElect,
-		LeaderElectionID:       "license-operator.licensing.partnerops.io",
+		Scheme:                  scheme,
+		Cache:                   cachecfg.Options(),
+		Metrics:                 metrics,
+		WebhookServer:           webhook.NewServer(webhook.Options{TLSOpts: []func(*tls.Config){disableHTTP2}}),
+		HealthProbeBindAddress:  probeAddr,
+		LeaderElection:          leaderElect,
+		LeaderElectionID:        "license-operator.licensing.partnerops.io",
+		LeaderElectionNamespace: leaderElectionNamespace,
+		LeaseDuration:           &leaseDuration,
+		RenewDeadline:           &renewDeadline,
+		RetryPeriod:             &retryPeriod,
 	})
 	if err != nil {
 		log.Error(err, "unable to create the manager")
@@ -101,4 +116,11 @@ func main() {
 		log.Error(err, "the manager stopped with an error")
 		os.Exit(1)
 	}
+}
+
+// inCluster reports whether the manager runs in a pod, where the leader election Lease defaults
+// to the pod's namespace.
+func inCluster() bool {
+	_, err := os.Stat("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+	return err == nil
 }

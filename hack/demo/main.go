@@ -155,6 +155,9 @@ func run(ctx context.Context, kubeconfig, logPath, samples string, timeout time.
 	if err := testenv.WaitForWebhooks(ctx, testEnv, timeout); err != nil {
 		return err
 	}
+	if err := testenv.InstallPolicies(ctx, c, root); err != nil {
+		return err
+	}
 	fmt.Printf("Applying %d sample objects from %s as %s...\n", len(objs), samples, demoUser)
 	for _, o := range objs {
 		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.Obj), client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {

@@ -55,6 +55,7 @@ var _ = BeforeSuite(func() {
 
 	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
+	Expect(testenv.InstallPolicies(ctx, k8sClient, filepath.Join("..", ".."))).To(Succeed())
 
 	fakeClock = clocktesting.NewFakeClock(suiteStart)
 	mgr, err := ctrl.NewManager(cfg, testenv.ManagerOptions(testEnv, scheme))

@@ -9,6 +9,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -230,3 +231,25 @@ func TestSettle(t *testing.T) {
 		t.Errorf("settle(nil) = %+v, %v; want %+v", res, err, want)
 	}
 }
+
+var _ = Describe("The order history", func() {
+	It("is a ledger: no one deletes an order, not even a cluster admin, but a namespace goes with its orders", func() {
+		testCatalog()
+		ns := newNamespace()
+		startPlan(ns, "eul", "t-eul", 2, v1alpha1.Monthly, "2026-03-01")
+		order := getOrder(ns, "eul-1")(Default)
+
+		By("the API server refuses it, dry run or not, and the refusal names the order")
+		refused := ContainSubstring("LicenseOrder " + ns + "/eul-1 is part of the order history and billing ledger and cannot be deleted")
+		Eventually(func() error { return k8sClient.Delete(ctx, order.DeepCopy(), client.DryRunAll) }).Should(MatchError(refused))
+		Expect(k8sClient.Delete(ctx, order.DeepCopy())).To(MatchError(refused))
+		err := k8sClient.DeleteAllOf(ctx, &v1alpha1.LicenseOrder{}, client.InNamespace(ns))
+		Expect(err).To(MatchError(ContainSubstring("cannot be deleted")))
+		Expect(ordersOf(ns, "eul")).To(HaveLen(1))
+
+		By("deleting the namespace deletes its orders (envtest has no namespace controller: the namespace stays Terminating)")
+		Expect(k8sClient.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+		Eventually(func() error { return k8sClient.Delete(ctx, order.DeepCopy(), client.DryRunAll) }).Should(Succeed())
+		Expect(k8sClient.Delete(ctx, order.DeepCopy())).To(Succeed())
+	})
+})
