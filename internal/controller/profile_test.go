@@ -21,6 +21,14 @@ func deleteProfile() {
 	}).Should(BeTrue())
 }
 
+// withProfile creates the BillingProfile for one spec, and deletes it after.
+func withProfile(spec v1alpha1.BillingProfileSpec) {
+	Expect(k8sClient.Create(ctx, &v1alpha1.BillingProfile{
+		ObjectMeta: metav1.ObjectMeta{Name: v1alpha1.DefaultBillingProfileName}, Spec: spec,
+	})).To(Succeed())
+	DeferCleanup(deleteProfile)
+}
+
 var _ = Describe("The billing profile", func() {
 	var ns string
 	BeforeEach(func() {

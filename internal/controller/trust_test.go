@@ -115,11 +115,7 @@ var _ = Describe("Deleting a plan", func() {
 	})
 
 	It("while its order awaits approval closes the order and records the Cancellation", func() {
-		Expect(k8sClient.Create(ctx, &v1alpha1.BillingProfile{
-			ObjectMeta: metav1.ObjectMeta{Name: v1alpha1.DefaultBillingProfileName},
-			Spec:       v1alpha1.BillingProfileSpec{Currency: "EUR", Approval: v1alpha1.ApprovalPolicy{Mode: v1alpha1.ManualApproval}},
-		})).To(Succeed())
-		DeferCleanup(deleteProfile)
+		withProfile(v1alpha1.BillingProfileSpec{Currency: "EUR", Approval: v1alpha1.ApprovalPolicy{Mode: v1alpha1.ManualApproval}})
 		Expect(k8sClient.Create(ctx, plan(ns, "eul", "t-eul", 2, v1alpha1.Monthly))).To(Succeed())
 		Eventually(func(g Gomega) {
 			g.Expect(describe(getOrder(ns, "eul-1")(g))).To(Equal("eul-1 New AwaitingApproval/"))
@@ -147,12 +143,8 @@ var _ = Describe("A spec change that places no order", func() {
 	It("is judged by the controller too, and a new cost center or reference reaches billing from the next order on", func() {
 		testCatalog()
 		ns := newNamespace()
-		Expect(k8sClient.Create(ctx, &v1alpha1.BillingProfile{
-			ObjectMeta: metav1.ObjectMeta{Name: v1alpha1.DefaultBillingProfileName},
-			Spec: v1alpha1.BillingProfileSpec{Currency: "EUR", DefaultCostCenter: "sales",
-				CostCenters: []v1alpha1.CostCenter{{Name: "sales"}, {Name: "engineering"}}},
-		})).To(Succeed())
-		DeferCleanup(deleteProfile)
+		withProfile(v1alpha1.BillingProfileSpec{Currency: "EUR", DefaultCostCenter: "sales",
+			CostCenters: []v1alpha1.CostCenter{{Name: "sales"}, {Name: "engineering"}}})
 		startPlan(ns, "eul", "t-eul", 2, v1alpha1.Monthly, "2026-03-01")
 
 		By("without the webhooks, an unknown cost center is stored, and the plan says at once what is wrong")
