@@ -55,6 +55,12 @@ vet: ## Run go vet.
 test: manifests generate fmt vet envtest ## Run every unit and envtest test.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... -coverprofile cover.out
 
+# The fault-injection suite (test/faults) is not part of `make test`: it runs the workload once
+# per write of the operator, twice (a write lost, a write unheard), so it takes about 20 minutes.
+.PHONY: test-faults
+test-faults: manifests envtest ## Prove exactly-once under crashes at every write, racing replicas and failover (slow; FAULTS_EVERY, FAULTS_RACES).
+	LICENSE_FAULTS=1 KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./test/faults/ -v -timeout 60m -ginkgo.v
+
 .PHONY: fuzz
 fuzz: ## Run each fuzz test of internal/licensing for FUZZTIME (default 30s).
 	@for f in $$(go test ./internal/licensing -list '^Fuzz' | grep '^Fuzz'); do \
@@ -78,11 +84,13 @@ docker-build: ## Build the manager image.
 ##@ Deployment
 
 .PHONY: install
-install: manifests kustomize ## Install the CRDs into the cluster of your kubeconfig.
+install: manifests kustomize ## Install the CRDs and the ledger policy into the cluster of your kubeconfig.
 	$(KUSTOMIZE) build config/crd | $(KUBECTL) apply --server-side -f -
+	$(KUSTOMIZE) build config/policy | $(KUBECTL) apply --server-side -f -
 
 .PHONY: uninstall
-uninstall: manifests kustomize ## Remove the CRDs from the cluster of your kubeconfig.
+uninstall: manifests kustomize ## Remove the CRDs and the ledger policy from the cluster of your kubeconfig.
+	$(KUSTOMIZE) build config/policy | $(KUBECTL) delete --ignore-not-found -f -
 	$(KUSTOMIZE) build config/crd | $(KUBECTL) delete --ignore-not-found -f -
 
 .PHONY: samples
