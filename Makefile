@@ -61,6 +61,12 @@ test: manifests generate fmt vet envtest ## Run every unit and envtest test.
 test-faults: manifests envtest ## Prove exactly-once under crashes at every write, racing replicas and failover (slow; FAULTS_EVERY, FAULTS_RACES).
 	LICENSE_FAULTS=1 KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./test/faults/ -v -timeout 60m -ginkgo.v
 
+# The benchmark (test/scale) is not part of `make test` either: it measures the operator beside a
+# logic-free floor at N plans (default 1000) and prints the table the README shows.
+.PHONY: bench
+bench: manifests envtest ## Measure the operator against a logic-free floor at N plans (N=1000; WEBHOOKS=false to run without webhooks).
+	LICENSE_BENCH=1 N=$${N:-1000} KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./test/scale/ -run TestBench -v -count=1 -timeout 120m
+
 .PHONY: fuzz
 fuzz: ## Run each fuzz test of internal/licensing for FUZZTIME (default 30s).
 	@for f in $$(go test ./internal/licensing -list '^Fuzz' | grep '^Fuzz'); do \
@@ -72,6 +78,10 @@ fuzz: ## Run each fuzz test of internal/licensing for FUZZTIME (default 30s).
 .PHONY: build
 build: manifests generate fmt vet ## Build the manager binary.
 	go build -o bin/manager ./cmd
+
+.PHONY: plugin
+plugin: ## Build the kubectl plugin, bin/kubectl-license (put bin/ on PATH to run `kubectl license`).
+	go build -o bin/kubectl-license ./cmd/kubectl-license
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager against the cluster of your kubeconfig (without webhooks).

@@ -86,21 +86,23 @@ func (e *expectations) place(key types.NamespacedName, order string) {
 	e.placed[key] = expected{value: order, at: e.clock.Now()}
 }
 
-// unseen reports whether the plan key has an order this process created that the cache does not
-// show yet; seen tells whether it shows the order of that name. Once it does, or the create is
-// too old to wait for, it is forgotten.
-func (e *expectations) unseen(key types.NamespacedName, seen func(order string) bool) bool {
+// unseen reports whether the plan key has an order this process created that the snapshot does
+// not show: neither among the plan's orders it holds, nor applied to the plan (see). An order is
+// remembered until it is settled and shown, or applied, or too old to wait for: the cache drops it
+// once fulfilled, before the plan reads it back from the API server.
+func (e *expectations) unseen(key types.NamespacedName, see func(order string) (shown, done bool)) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	x, ok := e.placed[key]
 	if !ok {
 		return false
 	}
-	if seen(x.value) || e.clock.Since(x.at) > expectationTTL {
+	shown, done := see(x.value)
+	if done || e.clock.Since(x.at) > expectationTTL {
 		delete(e.placed, key)
 		return false
 	}
-	return true
+	return !shown
 }
 
 // forget drops what is remembered of key, such as an object that is gone.

@@ -34,21 +34,28 @@ func TestExpectations(t *testing.T) {
 		t.Error("a cache lagging longer than the TTL is not waited for")
 	}
 
+	hidden := func(string) (bool, bool) { return false, false }
 	e.place(key, "eul-2")
-	if !e.unseen(key, func(string) bool { return false }) {
-		t.Error("an order placed and not in the cache: seen")
+	if !e.unseen(key, hidden) {
+		t.Error("an order placed and not shown: seen")
 	}
-	if e.unseen(key, func(name string) bool { return name == "eul-2" }) {
-		t.Error("an order placed and in the cache: unseen")
+	if e.unseen(key, func(string) (bool, bool) { return true, false }) {
+		t.Error("an order placed and shown in flight: unseen")
 	}
-	if e.unseen(key, func(string) bool { return false }) {
-		t.Error("forgotten once seen, yet unseen")
+	if !e.unseen(key, hidden) {
+		t.Error("an order in flight that left the cache, not yet applied: seen")
+	}
+	if e.unseen(key, func(string) (bool, bool) { return true, true }) {
+		t.Error("an order applied: unseen")
+	}
+	if e.unseen(key, hidden) {
+		t.Error("forgotten once applied, yet unseen")
 	}
 
 	e.place(key, "eul-3")
 	e.wrote(key, "13")
 	e.forget(key)
-	if e.stale(key, "13") || e.unseen(key, func(string) bool { return false }) {
+	if e.stale(key, "13") || e.unseen(key, hidden) {
 		t.Error("forgotten, yet expected")
 	}
 }

@@ -58,7 +58,7 @@ func (r *PlanReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	if err != nil {
 		return settle(ctx, ctrl.Result{}, err)
 	}
-	if r.expect.unseen(req.NamespacedName, func(order string) bool { return placedSeen(snap, order) }) {
+	if r.expect.unseen(req.NamespacedName, func(order string) (bool, bool) { return placedSeen(snap, order) }) {
 		return ctrl.Result{RequeueAfter: conflictRetry}, nil // the watch brings the order this process placed
 	}
 	d := licensing.DecidePlan(snap)
@@ -209,18 +209,18 @@ func (r *PlanReconciler) placeOrder(ctx context.Context, plan *v1alpha1.Customer
 	return nil
 }
 
-// placedSeen reports whether the snapshot shows the order of that name: among the plan's orders,
-// or already held by its status.
-func placedSeen(s licensing.PlanSnapshot, order string) bool {
+// placedSeen reports whether the snapshot shows the order of that name among the plan's orders,
+// and whether it is done with: applied to the plan, or rejected.
+func placedSeen(s licensing.PlanSnapshot, order string) (shown, done bool) {
 	if order == s.Plan.Status.LastOrder {
-		return true
+		return true, true
 	}
 	for i := range s.Orders {
-		if s.Orders[i].Name == order {
-			return true
+		if o := &s.Orders[i]; o.Name == order {
+			return true, o.Status.State == v1alpha1.OrderRejected
 		}
 	}
-	return false
+	return false, false
 }
 
 func lastOf(orders []v1alpha1.LicenseOrder) *v1alpha1.LicenseOrder {
