@@ -30,7 +30,7 @@ help: ## Show the targets.
 ##@ Try it
 
 .PHONY: demo
-demo: manifests envtest ## Run the operator on a local control plane with the sample catalog and plans.
+demo: manifests envtest plugin ## Run the operator on a local control plane with the sample catalog and plans.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./hack/demo
 
 ##@ Development

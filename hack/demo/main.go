@@ -288,6 +288,19 @@ func printUsage(kubeconfig, kubectl string, objs []sampleobjects.Object) {
 	fmt.Println("Change a plan's quantity and watch the operator place a new order:")
 	fmt.Printf("  kubectl patch clp -n %s %s --type merge -p '{\"spec\":{\"quantity\":%d}}'\n", ns, name, qty+5)
 	fmt.Printf("  kubectl get lo -n %s -l %s=%s -w\n", ns, v1alpha1.PlanLabel, name)
+	if bin, err := filepath.Abs("bin"); err == nil && isExecutable(filepath.Join(bin, "kubectl-license")) {
+		fmt.Println("Or use the kubectl plugin, kubectl license (the partner portal's tables, spreadsheets, approvals):")
+		fmt.Printf("  export PATH=%s:$PATH\n", bin)
+		fmt.Println("  kubectl license plans -A                                # the License Plans table")
+		fmt.Println("  kubectl license history -A                              # the Order History; -o csv or -o xlsx --output-file orders.xlsx")
+		fmt.Printf("  kubectl license status -n %s %s\n", ns, name)
+		fmt.Printf("  kubectl license statement -A --period %s      # this month's billing, per cost center\n", time.Now().UTC().Format("2006-01"))
+		fmt.Println("Make an order wait for approval, then approve it:")
+		fmt.Println(`  kubectl patch bprof default --type merge -p '{"spec":{"approval":{"manualAbove":"100.00"}}}'`)
+		fmt.Printf("  kubectl patch clp -n %s %s --type merge -p '{\"spec\":{\"quantity\":%d}}'\n", ns, name, qty+5)
+		fmt.Printf("  kubectl license history -n %s --state AwaitingApproval\n", ns)
+		fmt.Printf("  kubectl license approve -n %s <order> --message \"PO 4711 signed\"\n", ns)
+	}
 }
 
 func objectKey(o client.Object) string {
