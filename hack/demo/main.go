@@ -164,6 +164,9 @@ func run(ctx context.Context, kubeconfig, logPath, samples string, timeout time.
 			return fmt.Errorf("apply %s %s from %s: %w", o.Obj.GetKind(), objectKey(o.Obj), o.File, err)
 		}
 	}
+	if err := createBackdatedPlan(ctx, c); err != nil {
+		return err
+	}
 
 	if err := waitForPlans(ctx, c, timeout); err != nil {
 		return err

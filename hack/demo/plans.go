@@ -7,10 +7,12 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
+	"github.com/partnerops/license-operator/internal/licensing"
 )
 
 // settled reports whether the operator has decided on the plan's current spec: its Ready
@@ -75,5 +77,21 @@ func reportUnready(ctx context.Context, c client.Client) error {
 		}
 		fmt.Printf("  %s: %s: %s\n", objectKey(p), cond.Reason, cond.Message)
 	}
+	return nil
+}
+
+// createBackdatedPlan creates globex/pcc-users, started 13 months ago, so that the order history has
+// catch-up renewals and every month a statement has something to show.
+func createBackdatedPlan(ctx context.Context, c client.Client) error {
+	start := licensing.FormatDate(time.Now().UTC().AddDate(-1, -1, 0))
+	p := &v1alpha1.CustomerLicensePlan{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "globex", Name: "pcc-users"},
+		Spec: v1alpha1.CustomerLicensePlanSpec{Customer: "Globex Inc.", Product: "pcc-user", Quantity: 3,
+			PaymentPlan: v1alpha1.Monthly, StartDate: start, PurchaseReference: "GLX-PO-7702"},
+	}
+	if err := c.Create(ctx, p); err != nil {
+		return fmt.Errorf("create the plan globex/pcc-users: %w", err)
+	}
+	fmt.Printf("Created globex/pcc-users, started on %s: a New order and one catch-up Renewal per month since.\n", start)
 	return nil
 }
