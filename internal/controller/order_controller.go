@@ -130,7 +130,7 @@ func (r *OrderReconciler) snapshot(ctx context.Context, order *v1alpha1.LicenseO
 func (r *OrderReconciler) earlierOrders(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, order *v1alpha1.LicenseOrder) ([]v1alpha1.LicenseOrder, error) {
 	var earlier []v1alpha1.LicenseOrder
 	for rev := plan.Status.Revision + 1; rev < order.Spec.Revision; rev++ {
-		key := client.ObjectKey{Namespace: order.Namespace, Name: OrderName(plan.Name, rev)}
+		key := client.ObjectKey{Namespace: order.Namespace, Name: licensing.OrderName(plan.Name, rev)}
 		o := &v1alpha1.LicenseOrder{}
 		if err := r.Get(ctx, key, o); err == nil && o.Status.State == v1alpha1.OrderRejected {
 			earlier = append(earlier, *o)

@@ -229,8 +229,3 @@ func lastOf(orders []v1alpha1.LicenseOrder) *v1alpha1.LicenseOrder {
 	}
 	return &orders[len(orders)-1]
 }
-
-// OrderName is the name of a plan's order of a revision.
-func OrderName(plan string, revision int64) string {
-	return licensing.OrderName(plan, revision)
-}
