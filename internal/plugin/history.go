@@ -163,28 +163,12 @@ func (a *app) runHistory(ctx context.Context, all bool, f orderFilter, format, o
 		return explain(err)
 	}
 	sortOrders(orders)
-	out, err := a.openOutput(outputFile, format)
-	if err != nil {
-		return err
-	}
-	switch format {
-	case "json":
-		err = writeJSONList(out, ordersAsObjects(orders))
-	case "csv":
-		err = writeCSV(out, historySheet(orders))
-	case "xlsx":
-		err = writeXLSX(out, historySheet(orders))
-	default:
-		if len(orders) == 0 {
-			_, err = fmt.Fprintln(a.ErrOut, noneFound("orders", sc))
-			break
-		}
-		err = historyTable(orders, sc.all()).write(out, a.coloured(out))
-	}
-	if err != nil {
-		return err
-	}
-	return out.close(a, plural(len(orders), "order", "orders"))
+	return a.writeListing(outputFile, format, listing{
+		count: len(orders), kind: "orders", one: "order", sc: sc,
+		objects: func() []client.Object { return ordersAsObjects(orders) },
+		sheet:   func() sheet { return historySheet(orders) },
+		table:   func() *table { return historyTable(orders, sc.all()) },
+	})
 }
 
 // listOrders reads, page by page, the orders in scope that the filter selects.

@@ -58,28 +58,48 @@ func (a *app) runPlans(ctx context.Context, all bool, format, outputFile string)
 		}
 		return plans[i].Name < plans[j].Name
 	})
+	return a.writeListing(outputFile, format, listing{
+		count: len(plans), kind: "license plans", one: "plan", sc: sc,
+		objects: func() []client.Object { return plansAsObjects(plans) },
+		sheet:   func() sheet { return plansSheet(plans) },
+		table:   func() *table { return plansTable(plans, sc.all()) },
+	})
+}
+
+// listing is what plans and history write, in each output format.
+type listing struct {
+	count     int
+	kind, one string // "license plans", "plan"
+	sc        scope
+	objects   func() []client.Object
+	sheet     func() sheet
+	table     func() *table
+}
+
+// writeListing writes a listing as JSON, CSV, XLSX or a table to outputFile (stdout when empty).
+func (a *app) writeListing(outputFile, format string, l listing) error {
 	out, err := a.openOutput(outputFile, format)
 	if err != nil {
 		return err
 	}
 	switch format {
 	case "json":
-		err = writeJSONList(out, plansAsObjects(plans))
+		err = writeJSONList(out, l.objects())
 	case "csv":
-		err = writeCSV(out, plansSheet(plans))
+		err = writeCSV(out, l.sheet())
 	case "xlsx":
-		err = writeXLSX(out, plansSheet(plans))
+		err = writeXLSX(out, l.sheet())
 	default:
-		if len(plans) == 0 {
-			_, err = fmt.Fprintln(a.ErrOut, noneFound("license plans", sc))
+		if l.count == 0 {
+			_, err = fmt.Fprintln(a.ErrOut, noneFound(l.kind, l.sc))
 			break
 		}
-		err = plansTable(plans, sc.all()).write(out, a.coloured(out))
+		err = l.table().write(out, a.coloured(out))
 	}
 	if err != nil {
 		return err
 	}
-	return out.close(a, plural(len(plans), "plan", "plans"))
+	return out.close(a, plural(l.count, l.one, l.one+"s"))
 }
 
 // noneFound says that no object was found where the command looked, as kubectl does.
