@@ -245,3 +245,21 @@ var _ = Describe("The order history", func() {
 		Expect(k8sClient.Delete(ctx, order.DeepCopy())).To(Succeed())
 	})
 })
+
+var _ = Describe("An upgrade while a change waits for the next term", func() {
+	It("takes effect at once, without being closed as superseded", func() {
+		testCatalog()
+		ns := newNamespace()
+		startPlan(ns, "ep", "t-endpoint-basic", 6, v1alpha1.Monthly, "2026-03-01")
+		updatePlan(ns, "ep", func(p *v1alpha1.CustomerLicensePlan) { p.Spec.Quantity = 4 })
+		eventuallyAtRevision(ns, "ep", 2)
+		updatePlan(ns, "ep", func(p *v1alpha1.CustomerLicensePlan) { p.Spec.Product = "t-endpoint-plus" })
+		got := eventuallyAtRevision(ns, "ep", 3)
+		Expect(got.Status.Product).To(Equal("t-endpoint-plus"))
+		Expect(got.Status.PendingChange.Quantity).To(HaveValue(Equal(int32(4))))
+		Consistently(func() int { return len(ordersOf(ns, "ep")) }, "1s", "200ms").Should(Equal(3), "no order closed and placed again")
+		for _, o := range ordersOf(ns, "ep") {
+			Expect(o.Status.State).To(Equal(v1alpha1.OrderFulfilled), describe(&o))
+		}
+	})
+})

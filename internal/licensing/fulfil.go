@@ -183,7 +183,13 @@ func Superseded(plan *v1alpha1.CustomerLicensePlan, o v1alpha1.LicenseOrderSpec,
 		}
 		return pass()
 	}
+	// A product change starts from what is in force when it is an upgrade (at once), and from
+	// what is scheduled otherwise (next term): the order stands if it is either, for the catalog
+	// that decides which is not read here and the plan reconciler placed it from the catalog.
 	req, ok := NeededChange(plan.Spec, st, now, false)
+	if up, upOK := NeededChange(plan.Spec, st, now, true); upOK && up.Same(o) {
+		return pass()
+	}
 	switch {
 	case !ok:
 		return fail(v1alpha1.ReasonSuperseded, "the plan's spec (generation %d) asks for no change now", plan.Generation)

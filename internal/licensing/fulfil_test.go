@@ -170,6 +170,30 @@ func TestWaitsForEarlier(t *testing.T) {
 	}
 }
 
+func TestSupersededUpgradeWhileADecreaseIsPending(t *testing.T) {
+	// 10 in force, 7 pending from the next term; the spec moves to a dearer product: the
+	// upgrade takes effect at once from what is in force (10), and is no outdated order.
+	plan := foPlan(7)
+	seven := int32(7)
+	plan.Status.PendingChange = &v1alpha1.PendingChange{Quantity: &seven, EffectiveDate: "2026-04-01"}
+	plan.Spec.Product = "ep-premium"
+	upgrade := foOrder(2, v1alpha1.ChangeProduct, 10, "2026-03-10").Spec
+	upgrade.Product = "ep-premium"
+	if v := Superseded(plan, upgrade, pvNow); !v.Passed() {
+		t.Errorf("an upgrade placed from what is in force: %+v, want it to stand", v)
+	}
+	deferred := upgrade
+	deferred.Quantity, deferred.EffectiveDate = 7, "2026-04-01"
+	if v := Superseded(plan, deferred, pvNow); !v.Passed() {
+		t.Errorf("a move down placed from what is scheduled: %+v, want it to stand", v)
+	}
+	stale := upgrade
+	stale.Quantity = 12
+	if v := Superseded(plan, stale, pvNow); v.Reason != v1alpha1.ReasonSuperseded {
+		t.Errorf("an order the spec asks for neither way: %+v, want Superseded", v)
+	}
+}
+
 func TestSupersededRenewalUnderExpirePolicy(t *testing.T) {
 	plan := foPlan(10)
 	plan.Spec.Renewal.Policy = v1alpha1.ExpireAtTermEnd

@@ -80,9 +80,12 @@ func isRuleReason(reason string) bool {
 }
 
 // RefusedForSpec reports whether o refused the change req for the plan's current spec (its
-// generation): the change is ordered again only once the refusal no longer holds.
+// generation): the change is ordered again only once the refusal no longer holds. An order
+// closed as Superseded although it is the very order the plan would place again stands too: the
+// plan and the order reconciler disagree, and ordering it again would only repeat it, in a loop.
 func RefusedForSpec(o *v1alpha1.LicenseOrder, generation int64, req ChangeRequest) bool {
-	return o != nil && o.Status.State == v1alpha1.OrderRejected && IsRefusal(o.Status.Reason) &&
+	return o != nil && o.Status.State == v1alpha1.OrderRejected &&
+		(IsRefusal(o.Status.Reason) || o.Status.Reason == v1alpha1.ReasonSuperseded) &&
 		o.Spec.PlanGeneration == generation && req.Same(o.Spec)
 }
 

@@ -95,7 +95,8 @@ func TestRefusedForSpec(t *testing.T) {
 		{"another change refused", htOrder(4, v1alpha1.ChangeDecreaseQuantity, v1alpha1.OrderRejected, 2), false},
 		{"not refused", htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderFulfilled, 2), false},
 		{"denied by a person for this spec", denied(htOrder(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.OrderRejected, 2)), true},
-		{"superseded: closed, not refused", gen2(htClosed(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.ReasonSuperseded)), false},
+		{"superseded, and the very order the plan would place again: it stands, rather than loop", gen2(htClosed(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.ReasonSuperseded)), true},
+		{"superseded for an earlier spec: ordered anew", htClosed(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.ReasonSuperseded), false},
 		{"closed because its plan was not found", gen2(htClosed(4, v1alpha1.ChangeIncreaseQuantity, v1alpha1.ReasonPlanNotFound)), false},
 		{"no order", nil, false},
 	} {

@@ -101,13 +101,20 @@ func TestDecidePlan(t *testing.T) {
 				return s
 			}(),
 			writeStatus: true, ready: v1alpha1.ReasonOrderRejected},
-		{name: "an order closed as superseded refused nothing: the change is ordered anew",
+		{name: "an order closed as superseded, placed for an earlier spec: the change is ordered anew",
+			snap: func() PlanSnapshot {
+				s := dpSnapshot(dpPlan(inForce), dpOrder(2, v1alpha1.ChangeIncreaseQuantity, 12, v1alpha1.OrderRejected, v1alpha1.ReasonSuperseded))
+				s.Plan.Spec.Quantity, s.Plan.Generation = 12, 2
+				return s
+			}(),
+			place: "eul-3 IncreaseQuantity 12"},
+		{name: "the very order the plan would place again was superseded: it stands, rather than loop",
 			snap: func() PlanSnapshot {
 				s := dpSnapshot(dpPlan(inForce), dpOrder(2, v1alpha1.ChangeIncreaseQuantity, 12, v1alpha1.OrderRejected, v1alpha1.ReasonSuperseded))
 				s.Plan.Spec.Quantity = 12
 				return s
 			}(),
-			place: "eul-3 IncreaseQuantity 12"},
+			writeStatus: true, ready: v1alpha1.ReasonOrderRejected},
 		{name: "inside the renewal window: the renewal is placed, and announced, for it takes effect days later",
 			snap: dpSnapshot(dpPlan(renewalWindow)), place: "eul-2 Renewal 10", writeStatus: true, ready: v1alpha1.ReasonInForce},
 		{name: "a required plan still being ordered: the change waits for it",
