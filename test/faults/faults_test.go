@@ -237,7 +237,7 @@ var _ = Describe("Exactly once", Ordered, ContinueOnFailure, func() {
 		fails.check("lagging runs")
 	})
 
-	It("4. leader failover: the standby takes over within 20 s and applies nothing twice", func() {
+	It("4. leader failover: the standby takes over within 24 s and applies nothing twice", func() {
 		ref, _ := referenceRun()
 		ctx := context.Background()
 		r, err := newRun(ctx, "failover", ref)
@@ -304,8 +304,8 @@ var _ = Describe("Exactly once", Ordered, ContinueOnFailure, func() {
 		// Expected about 17 s: the lease (15 s) from when the standby last saw it renewed, and a
 		// retry (2 s). client-go jitters the standby's retries (2 s to 4.4 s, JitterFactor 1.2)
 		// and dates the lease from when the standby saw the last renewal, so a few runs in a
-		// hundred take a little over 20 s (up to about 23 s).
-		Expect(took).To(BeNumerically("<=", 20*time.Second), "the standby should take over after the lease (15 s) and a retry (2 s)")
+		// hundred take a little over 20 s; the worst case is about 23 s, which bounds the check.
+		Expect(took).To(BeNumerically("<=", 24*time.Second), "the standby should take over after the lease (15 s) and a jittered retry (2 to 4.4 s), twice at worst")
 		fails.check("failover runs")
 	})
 })
