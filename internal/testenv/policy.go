@@ -1,41 +1,117 @@
 package testenv
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilrand "k8s.io/apimachinery/pkg/util/rand"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/partnerops/license-operator/internal/samples"
 )
 
+// PolicyTimeout bounds how long InstallPolicies waits for the API server to enforce the policies.
+const PolicyTimeout = 30 * time.Second
+
 // InstallPolicies creates the admission policies of config/policy under root (the ledger's
-// ValidatingAdmissionPolicy and its binding) on the API server c talks to. The API server takes a
-// moment to enforce a new policy: a test of it waits for a refusal with a dry run first.
+// ValidatingAdmissionPolicy and its binding: every YAML manifest there but kustomization.yaml) on
+// the API server c talks to, and returns once the API server enforces them. c must be a cluster
+// admin.
+//
+// The API server loads policies from its informers and compiles them about once a second, so a
+// policy is not in force the moment it is created. Nor does its status tell: status.typeChecking is
+// written by kube-controller-manager, which envtest does not run. And the ledger policy cannot be
+// tried directly without a LicenseOrder to delete, which only the operator may create. So
+// InstallPolicies then creates a probe policy and binding, which refuse one ConfigMap name, and
+// tries a dry-run create of that ConfigMap until it is refused. The API server compiles every
+// policy and binding its informers hold at once, and its informers receive objects in the order
+// they were created: when the probe is refused, the policies created before it are in force too.
+// The probe is then deleted.
 func InstallPolicies(ctx context.Context, c client.Client, root string) error {
-	raw, err := os.ReadFile(filepath.Join(root, "config", "policy", "ledger.yaml"))
+	dir := filepath.Join(root, "config", "policy")
+	objs, err := samples.Read(dir)
 	if err != nil {
-		return err
+		return fmt.Errorf("the policies of %s: %w", dir, err)
 	}
-	decoder := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
+	for _, o := range objs {
+		if err := c.Create(ctx, o.Obj); err != nil {
+			return fmt.Errorf("create %s %s from %s: %w", o.Obj.GetKind(), o.Obj.GetName(), o.File, err)
+		}
+	}
+	return waitForPolicies(ctx, c)
+}
+
+// waitForPolicies returns once the API server enforces the policies created before it was called,
+// using a probe policy (see InstallPolicies).
+func waitForPolicies(ctx context.Context, c client.Client) error {
+	probe := "license-operator-policy-probe-" + utilrand.String(5)
+	fail := admissionregistrationv1.Fail
+	policy := &admissionregistrationv1.ValidatingAdmissionPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: probe},
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+			FailurePolicy: &fail,
+			MatchConstraints: &admissionregistrationv1.MatchResources{
+				ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
+					RuleWithOperations: admissionregistrationv1.RuleWithOperations{
+						Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+						Rule:       admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"configmaps"}},
+					},
+				}},
+			},
+			MatchConditions: []admissionregistrationv1.MatchCondition{{Name: "probe", Expression: fmt.Sprintf("object.metadata.name == %q", probe)}},
+			Validations:     []admissionregistrationv1.Validation{{Expression: "false", Message: "the policy probe " + probe + " is in force"}},
+		},
+	}
+	if err := c.Create(ctx, policy); err != nil {
+		return fmt.Errorf("create the probe policy %s: %w", probe, err)
+	}
+	binding := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: probe},
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
+			PolicyName:        probe,
+			ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny},
+		},
+	}
+	err := c.Create(ctx, binding)
+	if err == nil {
+		err = waitForRefusal(ctx, c, probe)
+	} else {
+		err = fmt.Errorf("create the probe binding %s: %w", probe, err)
+	}
+	// The probe goes, whether or not it was refused: binding first, so that no binding ever names a
+	// missing policy.
+	for _, o := range []client.Object{binding, policy} {
+		if derr := c.Delete(context.WithoutCancel(ctx), o); client.IgnoreNotFound(derr) != nil && err == nil {
+			err = fmt.Errorf("delete the policy probe %s: %w", probe, derr)
+		}
+	}
+	return err
+}
+
+// waitForRefusal tries a dry-run create of the ConfigMap the probe policy refuses until it is
+// refused.
+func waitForRefusal(ctx context.Context, c client.Client, probe string) error {
+	// A dry run stores nothing, and the namespace default always exists.
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceDefault, Name: probe}}
+	deadline := time.Now().Add(PolicyTimeout)
 	for {
-		u := &unstructured.Unstructured{}
-		if err := decoder.Decode(&u.Object); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return fmt.Errorf("config/policy/ledger.yaml: %w", err)
+		err := c.Create(ctx, cm.DeepCopy(), client.DryRunAll)
+		if err != nil && strings.Contains(err.Error(), "ValidatingAdmissionPolicy '"+probe+"'") {
+			return nil
 		}
-		if len(u.Object) == 0 {
-			continue
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the API server did not enforce the admission policies within %s (the probe's dry run answered: %v)", PolicyTimeout, err)
 		}
-		if err := c.Create(ctx, u); err != nil {
-			return fmt.Errorf("creating %s %s: %w", u.GetKind(), u.GetName(), err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }

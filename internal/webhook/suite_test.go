@@ -58,6 +58,7 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred(), "start the control plane: run the tests with `make test`")
 	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
+	Expect(testenv.InstallPolicies(ctx, k8sClient, filepath.Join("..", ".."))).To(Succeed())
 	operator, err = OperatorUsername(ctx, cfg)
 	Expect(err).NotTo(HaveOccurred())
 
