@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -13,6 +14,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -41,6 +43,7 @@ func main() {
 	var leaderElect, secureMetrics, webhooks bool
 	var operatorUsername, leaderElectionNamespace string
 	var leaseDuration, renewDeadline, retryPeriod time.Duration
+	var webhookCertPath, webhookCertName, webhookCertKey, metricsCertPath, metricsCertName, metricsCertKey string
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to, such as :8443; 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the health probe endpoint binds to.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one replica reconciles at a time.")
@@ -49,7 +52,13 @@ func main() {
 	flag.DurationVar(&renewDeadline, "leader-election-renew-deadline", 10*time.Second, "How long the leader keeps trying to renew its lease before it gives up leading.")
 	flag.DurationVar(&retryPeriod, "leader-election-retry-period", 2*time.Second, "How often replicas try to acquire or renew the lease.")
 	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over HTTPS with authentication and authorization.")
-	flag.BoolVar(&webhooks, "webhooks", true, "Serve the admission webhooks (they need the serving certificate that config/default gets from cert-manager).")
+	flag.StringVar(&metricsCertPath, "metrics-cert-path", "", "The directory of the metrics server's certificate and key; without it, a self-signed certificate is generated when metrics are secure.")
+	flag.StringVar(&metricsCertName, "metrics-cert-name", "tls.crt", "The file name of the metrics server's certificate, in --metrics-cert-path.")
+	flag.StringVar(&metricsCertKey, "metrics-cert-key", "tls.key", "The file name of the metrics server's key, in --metrics-cert-path.")
+	flag.BoolVar(&webhooks, "webhooks", true, "Serve the admission webhooks (they need a serving certificate: see --webhook-cert-path).")
+	flag.StringVar(&webhookCertPath, "webhook-cert-path", "", "The directory of the webhook server's certificate and key, such as cert-manager's Secret mounted in the pod (default: controller-runtime's /tmp/k8s-webhook-server/serving-certs).")
+	flag.StringVar(&webhookCertName, "webhook-cert-name", "tls.crt", "The file name of the webhook server's certificate, in --webhook-cert-path.")
+	flag.StringVar(&webhookCertKey, "webhook-cert-key", "tls.key", "The file name of the webhook server's key, in --webhook-cert-path.")
 	flag.StringVar(&operatorUsername, "operator-username", "", "The user name the operator acts as, the only one allowed to write LicenseOrders; by default the API server is asked (SelfSubjectReview).")
 	opts := zap.Options{Development: true}
 	opts.BindFlags(flag.CommandLine)
@@ -57,22 +66,45 @@ func main() {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
 
+	if leaderElect && leaderElectionNamespace == "" && !inCluster() {
+		fail("outside a cluster, --leader-elect needs the namespace of its Lease: pass --leader-election-namespace, such as --leader-election-namespace=default")
+	}
 	disableHTTP2 := func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }
 	metrics := metricsserver.Options{BindAddress: metricsAddr, SecureServing: secureMetrics, TLSOpts: []func(*tls.Config){disableHTTP2}}
 	if secureMetrics {
 		// Only callers the API server authenticates and allows to get /metrics may read them.
 		metrics.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
-	if leaderElect && leaderElectionNamespace == "" && !inCluster() {
-		fmt.Fprintln(os.Stderr, "error: outside a cluster, --leader-elect needs the namespace of its Lease: pass --leader-election-namespace, such as --leader-election-namespace=default")
-		os.Exit(1)
+	// Certificates are read from files and read again when they change (cert-manager renews them).
+	var watchers []*certwatcher.CertWatcher
+	webhookOpts := webhook.Options{TLSOpts: []func(*tls.Config){disableHTTP2}}
+	if webhooks {
+		dir := webhookCertPath
+		if dir == "" {
+			dir = filepath.Join(os.TempDir(), "k8s-webhook-server", "serving-certs")
+		}
+		w, err := watchCert(dir, webhookCertName, webhookCertKey)
+		if err != nil {
+			fail(fmt.Sprintf("the webhook server's certificate: %v. Pass --webhook-cert-path with the directory of %s and %s "+
+				"(config/default mounts cert-manager's Secret there), or --webhooks=false to run without the admission webhooks", err, webhookCertName, webhookCertKey))
+		}
+		watchers = append(watchers, w)
+		webhookOpts.TLSOpts = append(webhookOpts.TLSOpts, func(c *tls.Config) { c.GetCertificate = w.GetCertificate })
+	}
+	if metricsCertPath != "" && metricsAddr != "0" {
+		w, err := watchCert(metricsCertPath, metricsCertName, metricsCertKey)
+		if err != nil {
+			fail(fmt.Sprintf("the metrics server's certificate: %v. Fix --metrics-cert-path, or leave it out for a self-signed certificate", err))
+		}
+		watchers = append(watchers, w)
+		metrics.TLSOpts = append(metrics.TLSOpts, func(c *tls.Config) { c.GetCertificate = w.GetCertificate })
 	}
 	cfg := ctrl.GetConfigOrDie()
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
 		Cache:                   cachecfg.Options(),
 		Metrics:                 metrics,
-		WebhookServer:           webhook.NewServer(webhook.Options{TLSOpts: []func(*tls.Config){disableHTTP2}}),
+		WebhookServer:           webhook.NewServer(webhookOpts),
 		HealthProbeBindAddress:  probeAddr,
 		LeaderElection:          leaderElect,
 		LeaderElectionID:        "license-operator.licensing.partnerops.io",
@@ -84,6 +116,12 @@ func main() {
 	if err != nil {
 		log.Error(err, "unable to create the manager")
 		os.Exit(1)
+	}
+	for _, w := range watchers {
+		if err := mgr.Add(w); err != nil {
+			log.Error(err, "unable to watch a certificate")
+			os.Exit(1)
+		}
 	}
 	ctx := ctrl.SetupSignalHandler()
 	if err := controller.SetupWithManager(ctx, mgr, clock.RealClock{}); err != nil {
@@ -116,6 +154,22 @@ func main() {
 		log.Error(err, "the manager stopped with an error")
 		os.Exit(1)
 	}
+}
+
+// watchCert loads the certificate and key named in dir, and reloads them when they change.
+func watchCert(dir, cert, key string) (*certwatcher.CertWatcher, error) {
+	for _, f := range []string{cert, key} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return nil, fmt.Errorf("%s is missing", filepath.Join(dir, f))
+		}
+	}
+	return certwatcher.New(filepath.Join(dir, cert), filepath.Join(dir, key))
+}
+
+// fail ends the manager before it starts, with one line a person can act on.
+func fail(msg string) {
+	fmt.Fprintln(os.Stderr, "error: "+msg)
+	os.Exit(1)
 }
 
 // inCluster reports whether the manager runs in a pod, where the leader election Lease defaults

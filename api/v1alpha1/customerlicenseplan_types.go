@@ -34,6 +34,14 @@ const (
 	PlanReady = "Ready"
 	// PlanUsageCovered is True when the licenses in force cover the assigned usage.
 	PlanUsageCovered = "UsageCovered"
+	// PlanReconciling is True while the operator is putting the spec in force on its own: an
+	// order is being placed or processed, or waits for a person's approval. It is absent otherwise.
+	// Together with Stalled it is what kstatus (Flux, kpt, cli-utils) and Argo CD read.
+	PlanReconciling = "Reconciling"
+	// PlanStalled is True when the spec cannot be put in force without a person changing it: its
+	// order was rejected or denied, the spec breaks a rule, or the plan expired. It is absent
+	// otherwise. Reason and message are those of Ready.
+	PlanStalled = "Stalled"
 
 	// ReasonInForce: the spec is in force and the plan is active.
 	ReasonInForce = "InForce"
@@ -185,12 +193,17 @@ type BillingStatus struct {
 
 // CustomerLicensePlanStatus is the plan in force, as its fulfilled orders made it.
 type CustomerLicensePlanStatus struct {
-	// observedGeneration is the spec generation the status was computed from.
+	// observedGeneration is the spec generation the status was computed from: 0 until the
+	// operator first writes the status, so that tools that wait for a resource (kstatus, Flux,
+	// Argo CD) see a new plan as in progress rather than done.
 	// +optional
+	// +kubebuilder:default=0
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// conditions: Ready (True when the spec is in force and the plan is active) and UsageCovered
-	// (True when the licenses in force cover the assigned usage).
+	// conditions: Ready (True when the spec is in force and the plan is active), UsageCovered
+	// (True when the licenses in force cover the assigned usage), and, for kstatus and Argo CD,
+	// Reconciling (True while an order is in flight) and Stalled (True when the spec cannot be put
+	// in force without a person: rejected, denied, invalid or expired).
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -289,8 +302,10 @@ type CustomerLicensePlan struct {
 	// +required
 	Spec CustomerLicensePlanSpec `json:"spec"`
 
-	// status is the plan in force.
+	// status is the plan in force. A plan the operator has not looked at yet reads
+	// {observedGeneration: 0}.
 	// +optional
+	// +kubebuilder:default={observedGeneration: 0}
 	Status CustomerLicensePlanStatus `json:"status,omitempty"`
 }
 

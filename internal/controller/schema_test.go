@@ -6,6 +6,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
@@ -50,6 +51,18 @@ var _ = Describe("The API schema", func() {
 		Entry("malformed renewBefore", "renewal", map[string]any{"renewBefore": "a week"}, "spec.renewal.renewBefore"),
 		Entry("renewBefore longer than a month", "renewal", map[string]any{"renewBefore": "700h"}, "renewal.renewBefore must be shorter than the shortest term"),
 	)
+
+	It("serves a new plan as not yet observed, so that kstatus, Flux and Argo CD wait for the operator", func() {
+		u := rawPlan("unobserved", validSpec())
+		Expect(k8sClient.Create(ctx, u)).To(Succeed())
+		observed, found, err := unstructured.NestedInt64(u.Object, "status", "observedGeneration")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(found).To(BeTrue(), "the created plan has no status.observedGeneration: %v", u.Object["status"])
+		Expect(observed).To(BeZero())
+		res, err := kstatus.Compute(u)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.Status).To(Equal(kstatus.InProgressStatus))
+	})
 
 	It("fills in the renewal defaults", func() {
 		Expect(k8sClient.Create(ctx, rawPlan("defaults", validSpec()))).To(Succeed())

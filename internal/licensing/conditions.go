@@ -3,7 +3,9 @@ package licensing
 import (
 	"fmt"
 	"strings"
+	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
@@ -110,6 +112,38 @@ func describeOrder(o v1alpha1.LicenseOrderSpec) string {
 
 func describeRequest(r ChangeRequest) string {
 	return fmt.Sprintf("%s: %d x %s, %s", r.Change, r.Quantity, r.Product, r.PaymentPlan)
+}
+
+// SetProgressConditions sets the Reconciling and Stalled conditions from the Ready condition, the
+// abnormal-true conditions kstatus (Flux, kpt, cli-utils) reads, and removes them when they are
+// not True:
+//   - Reconciling while the operator puts the spec in force on its own: an order is about to be
+//     placed, is being processed or waits for an approval, or the plan's Cancellation is being
+//     recorded;
+//   - Stalled when only a person can put the spec in force: its order was rejected or denied, the
+//     spec breaks a rule, or the plan expired.
+//
+// They carry Ready's reason and message, so that every tool shows the same sentence.
+func SetProgressConditions(conds *[]metav1.Condition, ready metav1.Condition, generation int64, now time.Time) {
+	reconciling, stalled := false, false
+	if ready.Status != metav1.ConditionTrue {
+		switch ready.Reason {
+		case v1alpha1.ReasonOrderPending, v1alpha1.ReasonAwaitingApproval, v1alpha1.ReasonCancelled:
+			reconciling = true
+		case v1alpha1.ReasonOrderRejected, v1alpha1.ReasonInvalidSpec, v1alpha1.ReasonExpired:
+			stalled = true
+		}
+	}
+	for _, c := range []struct {
+		kind string
+		set  bool
+	}{{v1alpha1.PlanReconciling, reconciling}, {v1alpha1.PlanStalled, stalled}} {
+		if !c.set {
+			meta.RemoveStatusCondition(conds, c.kind)
+			continue
+		}
+		SetCondition(conds, metav1.Condition{Type: c.kind, Status: metav1.ConditionTrue, Reason: ready.Reason, Message: ready.Message}, generation, now)
+	}
 }
 
 // UsageCoveredCondition computes a plan's UsageCovered condition.

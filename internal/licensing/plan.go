@@ -199,8 +199,10 @@ func setPlanStatus(st *v1alpha1.CustomerLicensePlanStatus, generation int64, r R
 		st.Usage = v1alpha1.Usage{Assigned: assigned, ObservedAt: &at}
 	}
 	r.Status = *st
-	SetCondition(&st.Conditions, ReadyCondition(r), generation, now)
+	ready := ReadyCondition(r)
+	SetCondition(&st.Conditions, ready, generation, now)
 	SetCondition(&st.Conditions, UsageCoveredCondition(st.Licenses, assigned), generation, now)
+	SetProgressConditions(&st.Conditions, ready, generation, now)
 	st.ObservedGeneration = generation
 }
 

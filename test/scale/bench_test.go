@@ -110,11 +110,6 @@ func measure(t *testing.T, n int, bin string, webhooks bool) figures {
 		t.Fatal(err)
 	}
 	defer func() { _ = s.env.Stop() }()
-	if webhooks {
-		// The manager serves the webhooks with the certificate where it looks by default.
-		certDir := filepath.Join(os.TempDir(), "k8s-webhook-server", "serving-certs")
-		copyCerts(t, s.env.WebhookInstallOptions.LocalServingCertDir, certDir)
-	}
 	user, err := s.env.AddUser(envtest.User{Name: "bench-admin", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +129,8 @@ func measure(t *testing.T, n int, bin string, webhooks bool) figures {
 	}
 	s.args = []string{"--kubeconfig=" + kcPath}
 	if !s.isFloor {
-		s.args = append(s.args, "--metrics-bind-address=0", "--health-probe-bind-address=0", fmt.Sprintf("--webhooks=%t", webhooks))
+		s.args = append(s.args, "--metrics-bind-address=0", "--health-probe-bind-address=0", fmt.Sprintf("--webhooks=%t", webhooks),
+			"--webhook-cert-path="+s.env.WebhookInstallOptions.LocalServingCertDir)
 	}
 	ctx := context.Background()
 	s.catalog(ctx)
@@ -413,19 +409,4 @@ func sum(m map[string]float64) float64 {
 		t += v
 	}
 	return t
-}
-
-func copyCerts(t *testing.T, from, to string) {
-	if err := os.MkdirAll(to, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"tls.crt", "tls.key"} {
-		raw, err := os.ReadFile(filepath.Join(from, f))
-		if err == nil {
-			err = os.WriteFile(filepath.Join(to, f), raw, 0o600)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 }
