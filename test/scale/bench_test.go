@@ -97,9 +97,10 @@ type side struct {
 	isFloor bool
 }
 
-func measure(t *testing.T, n int, bin string, webhooks bool) figures {
+// newSide starts a control plane of its own with the catalog, and the process under test against
+// it; close stops both.
+func newSide(t *testing.T, bin string, webhooks bool) *side {
 	s := &side{t: t, bin: bin, isFloor: filepath.Base(bin) == "floor"}
-	name := filepath.Base(bin)
 	s.env = testenv.Environment(filepath.Join("..", ".."), webhooks)
 	if webhooks {
 		wio := &s.env.WebhookInstallOptions
@@ -109,22 +110,25 @@ func measure(t *testing.T, n int, bin string, webhooks bool) figures {
 	if s.cfg, err = s.env.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = s.env.Stop() }()
 	user, err := s.env.AddUser(envtest.User{Name: "bench-admin", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
+		s.close()
 		t.Fatal(err)
 	}
 	kubeconfig, err := user.KubeConfig()
 	if err != nil {
+		s.close()
 		t.Fatal(err)
 	}
 	kcPath := filepath.Join(t.TempDir(), "kubeconfig")
 	if err := os.WriteFile(kcPath, kubeconfig, 0o600); err != nil {
+		s.close()
 		t.Fatal(err)
 	}
 	fast := rest.CopyConfig(user.Config())
 	fast.QPS, fast.Burst = 500, 1000
 	if s.c, err = client.New(fast, client.Options{Scheme: testenv.Scheme()}); err != nil {
+		s.close()
 		t.Fatal(err)
 	}
 	s.args = []string{"--kubeconfig=" + kcPath}
@@ -135,12 +139,25 @@ func measure(t *testing.T, n int, bin string, webhooks bool) figures {
 	ctx := context.Background()
 	s.catalog(ctx)
 	s.start()
-	defer s.stop()
 	if webhooks {
 		if err := testenv.WaitForWebhooks(ctx, s.env, time.Minute); err != nil {
+			s.close()
 			t.Fatal(err)
 		}
 	}
+	return s
+}
+
+func (s *side) close() {
+	s.stop()
+	_ = s.env.Stop()
+}
+
+func measure(t *testing.T, n int, bin string, webhooks bool) figures {
+	s := newSide(t, bin, webhooks)
+	defer s.close()
+	ctx := context.Background()
+	name := filepath.Base(bin)
 	var f figures
 	apiserver := apiserverPID(t)
 	m0, cpu0 := s.metrics(ctx), cpuSeconds(t, apiserver)
