@@ -7,9 +7,14 @@ IMG ?= license-operator:latest
 LOCALBIN ?= $(shell pwd)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 KUSTOMIZE ?= $(LOCALBIN)/kustomize
+HELM ?= $(LOCALBIN)/helm
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 KUSTOMIZE_VERSION ?= v5.8.1
+HELM_VERSION ?= v3.22.0
 KUBECTL ?= kubectl
+
+# The Helm chart, kept in step with config/ by `make chart` (charts/chart_test.go checks it).
+CHART ?= charts/license-operator
 
 # The tests run against a real kube-apiserver and etcd (envtest); hack/envtest-binaries.sh
 # finds them (KUBEBUILDER_ASSETS, setup-envtest's store) or builds them from source once.
@@ -52,8 +57,8 @@ vet: ## Run go vet.
 	go vet ./...
 
 .PHONY: test
-test: manifests generate fmt vet envtest ## Run every unit and envtest test.
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... -coverprofile cover.out
+test: manifests generate fmt vet envtest helm ## Run every unit and envtest test.
+	HELM="$(HELM)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... -coverprofile cover.out
 
 # The fault-injection suite (test/faults) is not part of `make test`: it runs the workload once
 # per write of the operator, twice (a write lost, a write unheard), so it takes about 20 minutes.
@@ -116,6 +121,26 @@ deploy: manifests kustomize ## Deploy the operator to the cluster of your kubeco
 undeploy: kustomize ## Remove the operator from the cluster of your kubeconfig.
 	$(KUSTOMIZE) build config/default | $(KUBECTL) delete --ignore-not-found -f -
 
+##@ Helm chart
+
+# The chart's copies of what config/ holds: the CRDs (crds/, which Helm installs before the
+# templates) and the manifests the templates read (files/: the manager's RBAC, the roles for people,
+# the webhook configurations and the ledger policy).
+.PHONY: chart
+chart: manifests ## Copy the CRDs and the generated RBAC, webhook and policy manifests of config/ into the chart.
+	rm -rf $(CHART)/crds $(CHART)/files
+	mkdir -p $(CHART)/crds $(CHART)/files/rbac/people $(CHART)/files/webhook $(CHART)/files/policy
+	cp config/crd/bases/*.yaml $(CHART)/crds/
+	cp config/rbac/role.yaml config/rbac/leader_election_role.yaml $(CHART)/files/rbac/
+	cp config/rbac/people/license_*_role.yaml $(CHART)/files/rbac/people/
+	cp config/webhook/manifests.yaml $(CHART)/files/webhook/
+	cp config/policy/ledger.yaml $(CHART)/files/policy/
+
+.PHONY: helm-lint
+helm-lint: helm ## Lint the chart (also with --strict).
+	$(HELM) lint $(CHART)
+	$(HELM) lint --strict $(CHART)
+
 ##@ Tools
 
 .PHONY: envtest
@@ -131,3 +156,8 @@ $(CONTROLLER_GEN):
 kustomize: $(KUSTOMIZE)
 $(KUSTOMIZE):
 	GOBIN=$(LOCALBIN) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+.PHONY: helm
+helm: $(HELM)
+$(HELM):
+	GOBIN=$(LOCALBIN) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
