@@ -72,6 +72,10 @@ test-faults: manifests envtest ## Prove exactly-once under crashes at every writ
 bench: manifests envtest ## Measure the operator against a logic-free floor at N plans (N=1000; WEBHOOKS=false to run without webhooks).
 	LICENSE_BENCH=1 N=$${N:-1000} KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./test/scale/ -run TestBench -v -count=1 -timeout 120m
 
+.PHONY: bench-history
+bench-history: manifests envtest ## Measure the manager's memory with 24 months of order history beside one month, at N plans (N=1000).
+	LICENSE_BENCH=1 N=$${N:-1000} KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./test/scale/ -run TestHistory -v -count=1 -timeout 120m
+
 .PHONY: fuzz
 fuzz: ## Run each fuzz test of internal/licensing for FUZZTIME (default 30s).
 	@for f in $$(go test ./internal/licensing -list '^Fuzz' | grep '^Fuzz'); do \
