@@ -8,9 +8,12 @@ LOCALBIN ?= $(shell pwd)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 KUSTOMIZE ?= $(LOCALBIN)/kustomize
 HELM ?= $(LOCALBIN)/helm
+PROMTOOL ?= $(LOCALBIN)/promtool
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 KUSTOMIZE_VERSION ?= v5.8.1
 HELM_VERSION ?= v3.22.0
+# The Go module of Prometheus v3.15.0, whose promtool tests config/prometheus.
+PROMETHEUS_VERSION ?= v0.315.0
 KUBECTL ?= kubectl
 
 # The Helm chart, kept in step with config/ by `make chart` (charts/chart_test.go checks it).
@@ -57,8 +60,8 @@ vet: ## Run go vet.
 	go vet ./...
 
 .PHONY: test
-test: manifests generate fmt vet envtest helm ## Run every unit and envtest test.
-	HELM="$(HELM)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... -coverprofile cover.out
+test: manifests generate fmt vet envtest helm promtool ## Run every unit and envtest test.
+	HELM="$(HELM)" PROMTOOL="$(PROMTOOL)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... -coverprofile cover.out
 
 # The fault-injection suite (test/faults) is not part of `make test`: it runs the workload once
 # per write of the operator, twice (a write lost, a write unheard), so it takes about 20 minutes.
@@ -75,6 +78,10 @@ bench: manifests envtest ## Measure the operator against a logic-free floor at N
 .PHONY: bench-history
 bench-history: manifests envtest ## Measure the manager's memory with 24 months of order history beside one month, at N plans (N=1000).
 	LICENSE_BENCH=1 N=$${N:-1000} KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./test/scale/ -run TestHistory -v -count=1 -timeout 120m
+
+.PHONY: test-alerts
+test-alerts: promtool ## Check the alerts of config/prometheus, run their promtool tests, and parse the dashboard's queries.
+	PROMTOOL="$(PROMTOOL)" go test ./internal/metrics -run 'TestAlert|TestDashboard' -count=1 -v
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz test of internal/licensing for FUZZTIME (default 30s).
@@ -165,3 +172,11 @@ $(KUSTOMIZE):
 helm: $(HELM)
 $(HELM):
 	GOBIN=$(LOCALBIN) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+# promtool is built in its own module: `go install ...@version` refuses it, because the Prometheus
+# module has replace directives (about 6 minutes the first time).
+.PHONY: promtool
+promtool: $(PROMTOOL)
+$(PROMTOOL):
+	d=$$(mktemp -d) && cd "$$d" && go mod download github.com/prometheus/prometheus@$(PROMETHEUS_VERSION) && rmdir "$$d"
+	cd "$$(go env GOMODCACHE)/github.com/prometheus/prometheus@$(PROMETHEUS_VERSION)" && GOWORK=off go build -o "$(PROMTOOL)" ./cmd/promtool

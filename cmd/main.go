@@ -24,6 +24,7 @@ import (
 	"github.com/partnerops/license-operator/api/v1alpha1"
 	"github.com/partnerops/license-operator/internal/controller"
 	"github.com/partnerops/license-operator/internal/controller/cachecfg"
+	licensingmetrics "github.com/partnerops/license-operator/internal/metrics"
 	licensingwebhook "github.com/partnerops/license-operator/internal/webhook"
 )
 
@@ -126,6 +127,11 @@ func main() {
 	ctx := ctrl.SetupSignalHandler()
 	if err := controller.SetupWithManager(ctx, mgr, clock.RealClock{}); err != nil {
 		log.Error(err, "unable to set up the controllers")
+		os.Exit(1)
+	}
+	// The plan and order series, computed from the cache at each scrape, by the leader only.
+	if err := licensingmetrics.Register(mgr.GetClient(), mgr.Elected()); err != nil {
+		log.Error(err, "unable to register the metrics")
 		os.Exit(1)
 	}
 	if webhooks {

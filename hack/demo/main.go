@@ -34,9 +34,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 	"github.com/partnerops/license-operator/internal/controller"
+	licensingmetrics "github.com/partnerops/license-operator/internal/metrics"
 	sampleobjects "github.com/partnerops/license-operator/internal/samples"
 	"github.com/partnerops/license-operator/internal/testenv"
 	licensingwebhook "github.com/partnerops/license-operator/internal/webhook"
@@ -55,10 +57,11 @@ func main() {
 	samples := fs.String("samples", "config/samples", "directory of sample YAML files to apply (relative to the working directory, else to the repository root)")
 	timeout := fs.Duration("timeout", 60*time.Second, "how long to wait for the license plans to settle")
 	verbose := fs.Bool("v", false, "print the operator's logs (info level) to stderr instead of the log file")
+	metricsAddr := fs.String("metrics-bind-address", "127.0.0.1:8080", "where the operator serves its metrics, over plain HTTP; 0 turns them off")
 	_ = fs.Parse(os.Args[1:])
 
 	ctx := ctrl.SetupSignalHandler()
-	if err := run(ctx, *kubeconfig, *logPath, *samples, *timeout, *verbose); err != nil {
+	if err := run(ctx, *kubeconfig, *logPath, *samples, *metricsAddr, *timeout, *verbose); err != nil {
 		if ctx.Err() != nil {
 			fmt.Println("Interrupted.") // while starting up; run has cleaned up
 			return
@@ -68,7 +71,7 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, kubeconfig, logPath, samples string, timeout time.Duration, verbose bool) error {
+func run(ctx context.Context, kubeconfig, logPath, samples, metricsAddr string, timeout time.Duration, verbose bool) error {
 	root, err := repoRoot()
 	if err != nil {
 		return err
@@ -122,12 +125,17 @@ func run(ctx context.Context, kubeconfig, logPath, samples string, timeout time.
 	fmt.Printf("Control plane is up at %s; kubeconfig written to %s\n", cfg.Host, kubeconfig)
 
 	scheme := testenv.Scheme()
-	mgr, err := ctrl.NewManager(cfg, testenv.ManagerOptions(testEnv, scheme))
+	opts := testenv.ManagerOptions(testEnv, scheme)
+	opts.Metrics = metricsserver.Options{BindAddress: metricsAddr}
+	mgr, err := ctrl.NewManager(cfg, opts)
 	if err != nil {
 		return fmt.Errorf("create the manager: %w", err)
 	}
 	if err := controller.SetupWithManager(ctx, mgr, clock.RealClock{}); err != nil {
 		return fmt.Errorf("set up the controllers: %w", err)
+	}
+	if err := licensingmetrics.Register(mgr.GetClient(), mgr.Elected()); err != nil {
+		return fmt.Errorf("register the metrics: %w", err)
 	}
 	operator, err := licensingwebhook.OperatorUsername(ctx, cfg)
 	if err != nil {
@@ -190,7 +198,7 @@ func run(ctx context.Context, kubeconfig, logPath, samples string, timeout time.
 		return err
 	}
 
-	printUsage(kubeconfig, kubectl, objs)
+	printUsage(kubeconfig, kubectl, metricsAddr, objs)
 	fmt.Printf("\nThe operator is running (KUBECONFIG=%s). Press Ctrl-C to stop.\n", kubeconfig)
 	select {
 	case <-ctx.Done():
@@ -268,7 +276,7 @@ func writeKubeconfig(path string, user *envtest.AuthenticatedUser) error {
 }
 
 // printUsage tells how to reach the control plane with kubectl.
-func printUsage(kubeconfig, kubectl string, objs []sampleobjects.Object) {
+func printUsage(kubeconfig, kubectl, metricsAddr string, objs []sampleobjects.Object) {
 	// Suggest a plan of the sample customer Acme, else any plan.
 	ns, name, qty := "acme", "<plan>", int64(0)
 	for _, o := range objs {
@@ -291,6 +299,10 @@ func printUsage(kubeconfig, kubectl string, objs []sampleobjects.Object) {
 	fmt.Println("Change a plan's quantity and watch the operator place a new order:")
 	fmt.Printf("  kubectl patch clp -n %s %s --type merge -p '{\"spec\":{\"quantity\":%d}}'\n", ns, name, qty+5)
 	fmt.Printf("  kubectl get lo -n %s -l %s=%s -w\n", ns, v1alpha1.PlanLabel, name)
+	if metricsAddr != "0" {
+		fmt.Println("The operator's metrics (licenses, renewals, readiness, orders, amounts billed, approvals waiting):")
+		fmt.Printf("  curl -s http://%s/metrics | grep '^license_operator_'\n", metricsAddr)
+	}
 	if bin, err := filepath.Abs("bin"); err == nil && isExecutable(filepath.Join(bin, "kubectl-license")) {
 		fmt.Println("Or use the kubectl plugin, kubectl license (the partner portal's tables, spreadsheets, approvals):")
 		fmt.Printf("  export PATH=%s:$PATH\n", bin)
