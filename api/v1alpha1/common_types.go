@@ -9,8 +9,9 @@ const PlanLabel = "licensing.partnerops.io/plan"
 // admission saw them; the orders that change produces carry it in spec.requestedBy.
 const RequestedByAnnotation = "licensing.partnerops.io/requested-by"
 
-// PaymentPlan is the billing cadence of a license plan.
-// +kubebuilder:validation:Enum=Monthly;Prepay1Y;Prepay2Y;Prepay3Y;Prepay4Y;Prepay5Y;OneTime
+// PaymentPlan is the billing cadence of a license plan, or Trial: a trial of the product, charged
+// nothing, for the product's trial length (spec.trial of its LicenseProduct).
+// +kubebuilder:validation:Enum=Monthly;Prepay1Y;Prepay2Y;Prepay3Y;Prepay4Y;Prepay5Y;OneTime;Trial
 type PaymentPlan string
 
 const (
@@ -28,6 +29,10 @@ const (
 	Prepay5Y PaymentPlan = "Prepay5Y"
 	// OneTime bills once and never renews (professional services).
 	OneTime PaymentPlan = "OneTime"
+	// Trial bills nothing for the product's trial length (spec.trial.days of its LicenseProduct),
+	// then expires unless the plan's payment plan is changed to a paid one first (a Conversion).
+	// Only products with spec.trial offer it, once per customer, before any paid plan.
+	Trial PaymentPlan = "Trial"
 )
 
 // Amount is an amount of money as a decimal string with at most two decimals, such as "12.50".

@@ -87,7 +87,7 @@ type RenewalSpec struct {
 }
 
 // CustomerLicensePlanSpec is the desired license plan of a customer.
-// +kubebuilder:validation:XValidation:rule="!has(self.renewal) || !has(self.renewal.renewBefore) || self.paymentPlan == 'OneTime' || duration(self.renewal.renewBefore) < duration(self.paymentPlan == 'Monthly' ? '672h' : '8760h')",message="renewal.renewBefore must be shorter than the shortest term of the payment plan: 672h (28 days) for Monthly, 8760h (365 days) for prepaid plans"
+// +kubebuilder:validation:XValidation:rule="!has(self.renewal) || !has(self.renewal.renewBefore) || self.paymentPlan == 'OneTime' || self.paymentPlan == 'Trial' || duration(self.renewal.renewBefore) < duration(self.paymentPlan == 'Monthly' ? '672h' : '8760h')",message="renewal.renewBefore must be shorter than the shortest term of the payment plan: 672h (28 days) for Monthly, 8760h (365 days) for prepaid plans"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.startDate) || (has(self.startDate) && self.startDate == oldSelf.startDate)",message="startDate is immutable once set"
 type CustomerLicensePlanSpec struct {
 	// customer is the customer account this plan belongs to.
@@ -109,7 +109,20 @@ type CustomerLicensePlanSpec struct {
 	// +kubebuilder:validation:Maximum=1000000
 	Quantity int32 `json:"quantity"`
 
-	// paymentPlan is the billing cadence wanted; the product must offer it.
+	// paymentPlan is how the plan is paid: a billing cadence the product lists in its prices
+	// (Monthly, Prepay1Y to Prepay5Y, OneTime), or Trial.
+	//
+	// Trial asks for a trial of the product instead of a paid plan, where the product offers one
+	// (its spec.trial): the operator places a Trial order of spec.quantity licenses (at most
+	// spec.trial.maxLicenses), charged 0.00, for spec.trial.days days from startDate. The trial
+	// expires at its end (an Expiry order), whatever renewal.policy says, unless paymentPlan is set
+	// to a paid plan before then: that places a Conversion order, billed like a new plan from that
+	// day, and the plan keeps its assignments. A customer gets one trial per product, and only
+	// before a paid plan: a second trial (TrialUsed), a quantity above maxLicenses (TrialTooLarge),
+	// a product without a trial, or a paid plan set back to Trial (TrialNotOffered) are refused.
+	// Trial is a payment plan rather than a field of its own because it is how the plan is paid
+	// (nothing, for a limited term), it shows in the PAYMENT column as the partner portal shows it,
+	// and converting is changing the payment plan, which the operator orders like any change.
 	// +required
 	PaymentPlan PaymentPlan `json:"paymentPlan"`
 
@@ -174,13 +187,15 @@ type PendingChange struct {
 
 // BillingStatus summarizes what the plan costs and what has been billed.
 type BillingStatus struct {
-	// recurringCharge is the charge of one billing period at the licenses and price in force.
+	// recurringCharge is the charge of one billing period at the licenses and price in force
+	// (0.00 for a trial).
 	// +optional
 	RecurringCharge Amount `json:"recurringCharge,omitempty"`
 	// billedThrough is the last day covered by what has been billed.
 	// +optional
 	BilledThrough Date `json:"billedThrough,omitempty"`
-	// nextInvoiceDate is the day the next term will be billed.
+	// nextInvoiceDate is the day the next term will be billed; empty when the plan expires at the
+	// end of its term, as a trial does.
 	// +optional
 	NextInvoiceDate Date `json:"nextInvoiceDate,omitempty"`
 	// nextInvoiceAmount is what the next term will cost, with any pending change applied.
@@ -218,7 +233,7 @@ type CustomerLicensePlanStatus struct {
 	// licenses is the number of licenses in force.
 	// +optional
 	Licenses int32 `json:"licenses"`
-	// paymentPlan is the payment plan in force.
+	// paymentPlan is the payment plan in force: Trial while the plan is a trial.
 	// +optional
 	PaymentPlan PaymentPlan `json:"paymentPlan,omitempty"`
 	// pricePerLicense is the price locked when the order that set it was fulfilled; catalog price
@@ -229,16 +244,19 @@ type CustomerLicensePlanStatus struct {
 	// +optional
 	Currency string `json:"currency,omitempty"`
 
-	// startDate is the day billing started.
+	// startDate is the day billing started: for a trial, the day it started, and from its
+	// conversion on, the day of the Conversion.
 	// +optional
 	StartDate Date `json:"startDate,omitempty"`
 	// term is the current billing period.
 	// +optional
 	Term *Term `json:"term,omitempty"`
-	// renewalDate is the day the plan renews or expires: the end of the current term.
+	// renewalDate is the day the plan renews or expires: the end of the current term (for a trial,
+	// the day it ends).
 	// +optional
 	RenewalDate Date `json:"renewalDate,omitempty"`
-	// renewalAction is what happens at renewalDate: Renew, Expire or None (OneTime plans).
+	// renewalAction is what happens at renewalDate: Renew, Expire (always, for a trial) or None
+	// (OneTime plans).
 	// +optional
 	RenewalAction RenewalAction `json:"renewalAction,omitempty"`
 

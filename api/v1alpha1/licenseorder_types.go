@@ -5,12 +5,18 @@ import (
 )
 
 // OrderChange is the kind of change an order records.
-// +kubebuilder:validation:Enum=New;IncreaseQuantity;DecreaseQuantity;ChangePaymentPlan;ChangeProduct;Renewal;Expiry;Cancellation
+// +kubebuilder:validation:Enum=New;Trial;Conversion;IncreaseQuantity;DecreaseQuantity;ChangePaymentPlan;ChangeProduct;Renewal;Expiry;Cancellation
 type OrderChange string
 
 const (
 	// ChangeNew orders a new plan.
 	ChangeNew OrderChange = "New"
+	// ChangeTrial orders a trial of the product as a new plan: charged 0.00, with a term of the
+	// product's trial length from the plan's start date, expiring at its end unless converted.
+	ChangeTrial OrderChange = "Trial"
+	// ChangeConversion turns a trial in force into a paid plan of the payment plan ordered: billing
+	// starts on its effective date, with a first term charged like a new plan's.
+	ChangeConversion OrderChange = "Conversion"
 	// ChangeIncreaseQuantity adds licenses at once, with a prorated charge for the rest of the term.
 	ChangeIncreaseQuantity OrderChange = "IncreaseQuantity"
 	// ChangeDecreaseQuantity removes licenses from the start of the next term.
@@ -79,6 +85,14 @@ const (
 	ReasonUsageBelowMinimum = "UsageBelowMinimum"
 	// ReasonProductChangeNotAllowed: the new product is not of the same family as the one in force.
 	ReasonProductChangeNotAllowed = "ProductChangeNotAllowed"
+	// ReasonTrialNotOffered: the product offers no trial (it has no spec.trial), or the plan is or
+	// was on a paid plan (a trial only comes before one), or a trial was to change its product.
+	ReasonTrialNotOffered = "TrialNotOffered"
+	// ReasonTrialUsed: the customer had a trial of the product already; the message names its order.
+	ReasonTrialUsed = "TrialUsed"
+	// ReasonTrialTooLarge: the quantity is above the licenses a trial of the product allows
+	// (spec.trial.maxLicenses).
+	ReasonTrialTooLarge = "TrialTooLarge"
 
 	// Reasons an order is closed without a charge although no rule refused it.
 
@@ -109,7 +123,9 @@ type LicenseOrderSpec struct {
 	// +kubebuilder:validation:Minimum=1
 	Revision int64 `json:"revision"`
 
-	// change is the kind of change the order records.
+	// change is the kind of change the order records: New, Trial (a trial instead of a paid plan),
+	// Conversion (a trial turned into a paid plan), IncreaseQuantity, DecreaseQuantity,
+	// ChangePaymentPlan, ChangeProduct, Renewal, Expiry or Cancellation.
 	// +required
 	Change OrderChange `json:"change"`
 
@@ -137,10 +153,15 @@ type LicenseOrderSpec struct {
 	// +kubebuilder:validation:Minimum=0
 	PreviousQuantity int32 `json:"previousQuantity"`
 
-	// effectiveDate is the day the change takes effect: today for new plans and increases, the end
-	// of the term for decreases and payment plan changes.
+	// effectiveDate is the day the change takes effect: today for new plans, trials, conversions
+	// and increases, the end of the term for decreases and payment plan changes.
 	// +required
 	EffectiveDate Date `json:"effectiveDate"`
+
+	// trialEnd is, on a Trial order, the day the trial ends: the plan's start date plus the
+	// product's spec.trial.days, fixed when the order is placed. Empty on every other order.
+	// +optional
+	TrialEnd Date `json:"trialEnd,omitempty"`
 
 	// purchaseReference is the purchaser's reference from the plan.
 	// +optional
@@ -188,7 +209,7 @@ type LicenseOrderStatus struct {
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
-	// reason is the machine-readable cause of a rejection, such as UsageBelowMinimum.
+	// reason is the machine-readable cause of a rejection, such as UsageBelowMinimum or TrialUsed.
 	// +optional
 	Reason string `json:"reason,omitempty"`
 	// message explains a rejection to a person and says what to do.

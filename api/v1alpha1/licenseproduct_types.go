@@ -39,6 +39,7 @@ const (
 )
 
 // Price is the price of one license for one billing period of a payment plan.
+// +kubebuilder:validation:XValidation:rule="self.paymentPlan != 'Trial'",message="a trial has no price: offer it with spec.trial (days, maxLicenses), not in prices"
 type Price struct {
 	// paymentPlan is the payment plan this price applies to.
 	// +required
@@ -78,6 +79,24 @@ type Inclusion struct {
 	// +required
 	// +kubebuilder:validation:Minimum=1
 	Quantity int32 `json:"quantity"`
+}
+
+// TrialOffer is the trial a product offers: a customer may use its licenses for a number of days,
+// charged nothing, before ordering a paid plan.
+type TrialOffer struct {
+	// days is how long a trial lasts: it starts on the plan's startDate and ends (expires, unless
+	// converted to a paid plan) that many days later, at 00:00 UTC. 1 to 90.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=90
+	Days int32 `json:"days"`
+
+	// maxLicenses is the most licenses a trial may hold; a trial plan's spec.quantity above it is
+	// refused (TrialTooLarge).
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000
+	MaxLicenses int32 `json:"maxLicenses"`
 }
 
 // LicenseProductSpec describes a plan type (SKU) that can be ordered.
@@ -120,6 +139,13 @@ type LicenseProductSpec struct {
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=7
 	Prices []Price `json:"prices"`
+
+	// trial, when set, offers a trial of the product: a plan with spec.paymentPlan Trial holds up to
+	// maxLicenses licenses for days days, charged nothing, and then expires unless its payment plan
+	// is changed to one of prices first (a Conversion order). A customer gets one trial per
+	// product, before any paid plan of it. Without trial, the product offers none.
+	// +optional
+	Trial *TrialOffer `json:"trial,omitempty"`
 
 	// requires lists products the customer must hold an active plan of before ordering this one.
 	// Every entry must be met.

@@ -20,6 +20,7 @@ import (
 	"github.com/partnerops/license-operator/api/v1alpha1"
 	"github.com/partnerops/license-operator/internal/licensing"
 	"github.com/partnerops/license-operator/internal/lookup"
+	"github.com/partnerops/license-operator/internal/metrics"
 )
 
 // orderWorkers is how many orders are decided at once: a decision spends its time waiting on the
@@ -88,6 +89,9 @@ func (r *OrderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		return settle(ctx, result, client.IgnoreNotFound(err))
 	}
 	r.expect.wrote(req.NamespacedName, before.ResourceVersion)
+	if before.Status.State != order.Status.State && licensing.IsSettled(order) {
+		metrics.OrderClosed(order)
+	}
 	if before.Status.State != order.Status.State && order.Status.State == v1alpha1.OrderRejected {
 		r.recordRejection(order, snap.Plan)
 	}
@@ -116,7 +120,7 @@ func (r *OrderReconciler) snapshot(ctx context.Context, order *v1alpha1.LicenseO
 		return s, err
 	}
 	s.WaitsFor = licensing.WaitsForEarlier(plan.Status, order, earlier)
-	if s.Rules, err = lookup.ReadOrderInput(ctx, r.APIReader, plan, order.Spec); err != nil {
+	if s.Rules, err = lookup.ReadOrderInput(ctx, r.APIReader, plan, order); err != nil {
 		return s, err
 	}
 	s.CatalogPrice = licensing.CatalogPrice(s.Rules.Product, order.Spec.PaymentPlan)

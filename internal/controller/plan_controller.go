@@ -114,7 +114,7 @@ func (r *PlanReconciler) snapshot(ctx context.Context, plan *v1alpha1.CustomerLi
 		return s, err
 	}
 	if latest := lastOf(s.Orders); plan.DeletionTimestamp.IsZero() && licensing.NeedsRevalidation(latest) {
-		input, err := lookup.ReadOrderInput(ctx, r.APIReader, plan, latest.Spec)
+		input, err := lookup.ReadOrderInput(ctx, r.APIReader, plan, latest)
 		if err != nil {
 			return s, err
 		}

@@ -36,5 +36,12 @@ var _ = Describe("The samples", func() {
 				Expect(o.Status.State).To(Equal(v1alpha1.OrderFulfilled), "%s: %s", o.Name, o.Status.Message)
 			}
 		}
+		By("the sample customer on a trial holds it, charged nothing, until it expires")
+		Expect(plans).To(HaveKey(client.ObjectKey{Namespace: "hooli", Name: "connect-google"}))
+		trial := getPlan("hooli", "connect-google")(Default)
+		Expect(trial.Status.PaymentPlan).To(Equal(v1alpha1.Trial))
+		Expect(trial.Status.RenewalAction).To(Equal(v1alpha1.RenewalActionExpire))
+		Expect(trial.Status.Billing.TotalBilled).To(Equal(v1alpha1.Amount("0.00")))
+		Expect(describe(&ordersOf("hooli", "connect-google")[0])).To(Equal("connect-google-1 Trial Fulfilled/"))
 	})
 })

@@ -140,6 +140,12 @@ func TestValidateAdmissionOrder(t *testing.T) {
 			}
 		}},
 		{"PaymentPlanOffered", v1alpha1.ReasonPaymentPlanNotOffered, func(in *OrderInput) { in.PaymentPlan = v1alpha1.OneTime }},
+		// A trial of a product that offers none; with the payment plan broken already, there is no trial to judge.
+		{"Trial", v1alpha1.ReasonTrialNotOffered, func(in *OrderInput) {
+			if in.PaymentPlan != v1alpha1.OneTime {
+				in.PaymentPlan = v1alpha1.Trial
+			}
+		}},
 		{"CostCenter", v1alpha1.ReasonUnknownCostCenter, func(in *OrderInput) { in.CostCenter = "marketing" }},
 		{"UsageMinimum", v1alpha1.ReasonUsageBelowMinimum, func(in *OrderInput) { in.Assigned = 6 }},
 	}

@@ -12,7 +12,7 @@ import (
 // wait for the next term go to pendingChange. The order's charge is added to totalBilled, so
 // applying each order once (guarded by revision) charges it once.
 //
-// startDate is the plan's billing start date; it is used by New orders.
+// startDate is the plan's billing start date; it is used by New and Trial orders.
 func ApplyOrder(st v1alpha1.CustomerLicensePlanStatus, o *v1alpha1.LicenseOrder, startDate time.Time) (v1alpha1.CustomerLicensePlanStatus, error) {
 	if o.Status.State != v1alpha1.OrderFulfilled {
 		return st, fmt.Errorf("order %s is %s, not Fulfilled", o.Name, o.Status.State)
@@ -32,6 +32,29 @@ func ApplyOrder(st v1alpha1.CustomerLicensePlanStatus, o *v1alpha1.LicenseOrder,
 		out.ExpiredOn = ""
 		start := Day(startDate)
 		setTerm(&out, termFrom(start, start.Day(), spec.PaymentPlan))
+	case v1alpha1.ChangeTrial:
+		end, err := ParseDate(spec.TrialEnd)
+		if err != nil {
+			return st, fmt.Errorf("order %s: spec.trialEnd: %w", o.Name, err)
+		}
+		start := Day(startDate)
+		out.Product, out.SKU, out.Licenses, out.PaymentPlan = spec.Product, spec.SKU, spec.Quantity, spec.PaymentPlan
+		out.PricePerLicense = o.Status.PricePerLicense
+		out.StartDate = FormatDate(start)
+		out.PendingChange = nil
+		out.ExpiredOn = ""
+		setTerm(&out, &Term{Start: start, End: end})
+	case v1alpha1.ChangeConversion:
+		// Billing starts on the conversion's day, which anchors every later term.
+		eff, err := ParseDate(spec.EffectiveDate)
+		if err != nil {
+			return st, fmt.Errorf("order %s: spec.effectiveDate: %w", o.Name, err)
+		}
+		out.Licenses, out.PaymentPlan = spec.Quantity, spec.PaymentPlan
+		out.PricePerLicense = o.Status.PricePerLicense
+		out.StartDate = spec.EffectiveDate
+		out.PendingChange = nil
+		setTerm(&out, termFrom(eff, eff.Day(), spec.PaymentPlan))
 	case v1alpha1.ChangeIncreaseQuantity, v1alpha1.ChangeDecreaseQuantity:
 		if deferred {
 			q := spec.Quantity

@@ -5,13 +5,13 @@ import (
 )
 
 // RenewalActionFor is what happens at a plan's renewal date: nothing for plans without a term
-// (OneTime) or not in force; expiry when the policy says so, the product is retired, or the
-// renewal order for the term was refused; renewal otherwise.
+// (OneTime) or not in force; expiry for a trial, whatever the policy, and when the policy says
+// so, the product is retired, or the renewal order for the term was refused; renewal otherwise.
 func RenewalActionFor(policy v1alpha1.RenewalPolicy, st v1alpha1.CustomerLicensePlanStatus, product *v1alpha1.LicenseProductSpec, renewalRefused bool) v1alpha1.RenewalAction {
 	switch {
 	case !HasPlanInForce(st) || st.Term == nil:
 		return v1alpha1.RenewalActionNone
-	case policy == v1alpha1.ExpireAtTermEnd, product != nil && availability(product) == v1alpha1.Retired, renewalRefused:
+	case st.PaymentPlan == v1alpha1.Trial, policy == v1alpha1.ExpireAtTermEnd, product != nil && availability(product) == v1alpha1.Retired, renewalRefused:
 		return v1alpha1.RenewalActionExpire
 	}
 	return v1alpha1.RenewalActionRenew
@@ -21,7 +21,8 @@ func RenewalActionFor(policy v1alpha1.RenewalPolicy, st v1alpha1.CustomerLicense
 // one period, the last day billed, and the date and amount of the next invoice: the next term,
 // with any pending change applied, at nextPrice (the catalog's price of the product and payment
 // plan scheduled for that term; the price in force when it is empty). totalBilled is kept as
-// ApplyOrder left it. A plan with nothing in force has nothing recurring and no next invoice.
+// ApplyOrder left it. A plan with nothing in force has nothing recurring and no next invoice; a
+// trial has a recurring charge of 0.00 and nothing billed.
 func BillingSummary(st v1alpha1.CustomerLicensePlanStatus, action v1alpha1.RenewalAction, nextPrice v1alpha1.Amount) *v1alpha1.BillingStatus {
 	if st.Billing == nil && !HasPlanInForce(st) {
 		return nil
@@ -35,7 +36,7 @@ func BillingSummary(st v1alpha1.CustomerLicensePlanStatus, action v1alpha1.Renew
 		return b
 	}
 	b.RecurringCharge = TermCharge(st.Licenses, price).Amount()
-	if st.Term == nil {
+	if st.Term == nil || st.PaymentPlan == v1alpha1.Trial {
 		return b
 	}
 	if end, err := ParseDate(st.Term.End); err == nil {

@@ -71,6 +71,10 @@ func ReadyCondition(r Readiness) metav1.Condition {
 	case !r.SpecRefusal.Passed():
 		c.Reason = v1alpha1.ReasonInvalidSpec
 		c.Message = fmt.Sprintf("%s: %s. The plan's next order would be refused for it. %s", r.SpecRefusal.Reason, r.SpecRefusal.Message, inForce(r.Status))
+	case r.Status.ExpiredOn != "" && r.Status.PaymentPlan == v1alpha1.Trial:
+		c.Reason = v1alpha1.ReasonExpired
+		c.Message = fmt.Sprintf("the trial of %s ended on %s: no licenses are in force. To keep the service, set spec.paymentPlan to Monthly or a Prepay plan the product offers: that orders it as a new plan.",
+			r.Status.Product, r.Status.ExpiredOn)
 	case r.Status.ExpiredOn != "":
 		c.Reason = v1alpha1.ReasonExpired
 		c.Message = fmt.Sprintf("the plan expired on %s: no licenses are in force. Change the spec to order a new plan.", r.Status.ExpiredOn)
@@ -97,6 +101,8 @@ func inForce(st v1alpha1.CustomerLicensePlanStatus) string {
 	}
 	s := fmt.Sprintf("%d license%s of %s (%s) in force", st.Licenses, plural(int64(st.Licenses)), st.Product, st.PaymentPlan)
 	switch {
+	case st.PaymentPlan == v1alpha1.Trial:
+		s += fmt.Sprintf(", free until the trial ends on %s. To keep them after that, set spec.paymentPlan to Monthly or a Prepay plan the product offers before then (a Conversion order, billed from that day)", st.RenewalDate)
 	case st.RenewalDate == "":
 	case st.RenewalAction == v1alpha1.RenewalActionExpire:
 		s += ", expiring on " + string(st.RenewalDate)

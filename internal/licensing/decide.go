@@ -49,6 +49,8 @@ type ChangeRequest struct {
 	Quantity         int32
 	PreviousQuantity int32
 	EffectiveDate    time.Time
+	// TrialEnd is the day a Trial ends; zero for every other change.
+	TrialEnd time.Time
 }
 
 // Same reports whether two requests order the same thing.
@@ -60,20 +62,34 @@ func (r ChangeRequest) Same(o v1alpha1.LicenseOrderSpec) bool {
 // the spec is in force (or scheduled for the next term) already. A plan with several differences
 // gets one order per difference, in this order: product, quantity, payment plan.
 //
+// A plan with nothing in force gets a New order, or a Trial when its spec asks for one (its end,
+// TrialEnd, depends on the catalog and is filled in by the caller). A trial in force whose spec asks
+// for a paid plan gets a Conversion of spec.quantity, effective today; the trial's other changes
+// take effect at once, as there is no next term to wait for.
+//
 // upgrade says whether spec.product costs more per license than the product in force; a product
 // change then takes effect at once, otherwise at the next term. today is the current UTC day.
 func NeededChange(spec v1alpha1.CustomerLicensePlanSpec, st v1alpha1.CustomerLicensePlanStatus, today time.Time, upgrade bool) (ChangeRequest, bool) {
 	want := Wanted(spec)
 	if !HasPlanInForce(st) {
-		return ChangeRequest{Change: v1alpha1.ChangeNew, Product: want.Product, PaymentPlan: want.PaymentPlan,
+		change := v1alpha1.ChangeNew
+		if want.PaymentPlan == v1alpha1.Trial {
+			change = v1alpha1.ChangeTrial
+		}
+		return ChangeRequest{Change: change, Product: want.Product, PaymentPlan: want.PaymentPlan,
 			Quantity: want.Quantity, EffectiveDate: Day(today)}, true
 	}
 	now, next := InForce(st), Scheduled(st)
+	trial := now.PaymentPlan == v1alpha1.Trial
+	if trial && want.PaymentPlan != v1alpha1.Trial {
+		return ChangeRequest{Change: v1alpha1.ChangeConversion, Product: now.Product, PaymentPlan: want.PaymentPlan,
+			Quantity: want.Quantity, PreviousQuantity: now.Quantity, EffectiveDate: Day(today)}, true
+	}
 	termEnd, hasTerm := currentTermEnd(st)
 	// A change that takes effect at once starts from what is in force; one that waits for the
 	// next term starts from what is scheduled for it.
 	at := func(immediate bool) ChangeRequest {
-		if immediate || !hasTerm {
+		if immediate || !hasTerm || trial {
 			return ChangeRequest{Product: now.Product, PaymentPlan: now.PaymentPlan, Quantity: now.Quantity,
 				PreviousQuantity: now.Quantity, EffectiveDate: Day(today)}
 		}

@@ -102,7 +102,7 @@ func OrdersDue(in DueInput, limit int) Due {
 			expiredWithSpec, refused = true, false
 		case v1alpha1.ChangeRenewal:
 			refused = false
-		case v1alpha1.ChangeNew:
+		case v1alpha1.ChangeNew, v1alpha1.ChangeTrial:
 			expiredWithSpec = false
 		}
 	}
@@ -141,11 +141,15 @@ func Needed(in DueInput) (ChangeRequest, bool) {
 }
 
 func neededChange(in DueInput, st v1alpha1.CustomerLicensePlanStatus, expiredWithSpec bool) (ChangeRequest, bool) {
-	if expiredWithSpec || st.CancelledOn != "" {
+	if expiredWithSpec && !paidAfterTrial(in.Spec, st) || st.CancelledOn != "" {
 		return ChangeRequest{}, false
 	}
 	upgrade := IsUpgrade(in.Catalog[st.Product], in.Catalog[in.Spec.Product], st.PaymentPlan)
-	return NeededChange(in.Spec, st, in.Now, upgrade)
+	req, ok := NeededChange(in.Spec, st, in.Now, upgrade)
+	if ok && req.Change == v1alpha1.ChangeTrial {
+		req.TrialEnd = trialEndFor(in, st, req)
+	}
+	return req, ok
 }
 
 // priced is req as the order reconciler will price it, fulfilled at its due time.
@@ -185,10 +189,14 @@ func fulfilledOrder(in DueInput, st v1alpha1.CustomerLicensePlanStatus, o DueOrd
 // OrderSpec is the order spec of the request at a revision: what it changes, not yet who asked
 // for it or what it bills.
 func (r ChangeRequest) OrderSpec(revision int64) v1alpha1.LicenseOrderSpec {
-	return v1alpha1.LicenseOrderSpec{
+	spec := v1alpha1.LicenseOrderSpec{
 		Revision: revision, Change: r.Change, Product: r.Product, PaymentPlan: r.PaymentPlan,
 		Quantity: r.Quantity, PreviousQuantity: r.PreviousQuantity, EffectiveDate: FormatDate(r.EffectiveDate),
 	}
+	if !r.TrialEnd.IsZero() {
+		spec.TrialEnd = FormatDate(r.TrialEnd)
+	}
+	return spec
 }
 
 // CatalogPrice is a product's price per license for a payment plan, empty when the product is

@@ -73,7 +73,7 @@ func isRuleReason(reason string) bool {
 	switch reason {
 	case v1alpha1.ReasonUnknownProduct, v1alpha1.ReasonProductChangeNotAllowed, v1alpha1.ReasonProductNotOrderable,
 		v1alpha1.ReasonPaymentPlanNotOffered, v1alpha1.ReasonUnknownCostCenter, v1alpha1.ReasonRequirementNotMet,
-		v1alpha1.ReasonUsageBelowMinimum:
+		v1alpha1.ReasonUsageBelowMinimum, v1alpha1.ReasonTrialNotOffered, v1alpha1.ReasonTrialUsed, v1alpha1.ReasonTrialTooLarge:
 		return true
 	}
 	return false

@@ -19,6 +19,9 @@ type PreviewInput struct {
 	OtherPlans []ActivePlan
 	// Assigned is the number of LicenseAssignments that name the plan.
 	Assigned int32
+	// PriorTrials names the customer's Trial orders of the product that used up its trial, when
+	// the spec asks for a trial (PriorTrials).
+	PriorTrials []string
 }
 
 // orderInput is what the validation of the order req for the plan looks at.
@@ -26,7 +29,7 @@ func (in PreviewInput) orderInput(req ChangeRequest) OrderInput {
 	return OrderInput{Plan: in.Plan, Change: req.Change, ProductName: req.Product, Product: in.Catalog[req.Product],
 		CurrentProduct: in.Catalog[in.Status.Product], PaymentPlan: req.PaymentPlan, Quantity: req.Quantity,
 		CostCenter: EffectiveCostCenter(in.Spec.CostCenter, in.Profile), Profile: in.Profile,
-		OtherPlans: in.OtherPlans, Assigned: in.Assigned}
+		OtherPlans: in.OtherPlans, Assigned: in.Assigned, HeldPaymentPlan: in.Status.PaymentPlan, PriorTrials: in.PriorTrials}
 }
 
 // JudgeSpec judges a plan's spec as admission does. A spec that asks for a change is judged by the

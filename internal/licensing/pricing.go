@@ -17,7 +17,7 @@ type PricingInput struct {
 	CatalogPrice v1alpha1.Amount
 	// Currency is the currency of the charge.
 	Currency string
-	// StartDate is the plan's billing start date, used by New orders.
+	// StartDate is the plan's billing start date, used by New and Trial orders.
 	StartDate time.Time
 }
 
@@ -28,14 +28,21 @@ type Pricing struct {
 	Description     string
 }
 
-// PriceOrder computes an order's charge: a term charge for a new plan, a prorated charge for an
-// increase or an upgrade that takes effect at once, and nothing for changes that wait for the next
-// term (no refund is ever made).
+// PriceOrder computes an order's charge: a term charge for a new plan or the conversion of a
+// trial, a prorated charge for an increase or an upgrade that takes effect at once, and nothing
+// for a trial, its changes, and changes that wait for the next term (no refund is ever made).
 func PriceOrder(in PricingInput) (Pricing, error) {
 	o, st, cur := in.Order, in.Plan, in.Currency
-	switch o.Change {
-	case v1alpha1.ChangeExpiry, v1alpha1.ChangeCancellation:
+	switch {
+	case o.Change == v1alpha1.ChangeExpiry, o.Change == v1alpha1.ChangeCancellation:
 		return Pricing{Description: "No charge, and no refund."}, nil
+	case o.Change == v1alpha1.ChangeTrial:
+		return trialPricing(o, in.StartDate, cur)
+	case o.Change == v1alpha1.ChangeConversion:
+		return conversionPricing(o, in.CatalogPrice, cur)
+	case IsTrial(st) && o.PaymentPlan == v1alpha1.Trial:
+		return Pricing{Description: fmt.Sprintf("%s from %d to %d licenses of the trial, which ends on %s: no charge.",
+			o.Change, st.Licenses, o.Quantity, st.RenewalDate)}, nil
 	}
 	if IsDeferred(st, o) {
 		price, _ := ParseAmount(st.PricePerLicense)

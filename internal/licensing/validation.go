@@ -54,6 +54,12 @@ type OrderInput struct {
 	OtherPlans []ActivePlan
 	// Assigned is the number of LicenseAssignments that name the plan.
 	Assigned int32
+	// HeldPaymentPlan is the payment plan the plan holds, or held last (status.paymentPlan); empty
+	// for a plan never in force. A trial only comes before a paid plan.
+	HeldPaymentPlan v1alpha1.PaymentPlan
+	// PriorTrials names the customer's Trial orders of the product that used up its trial
+	// (PriorTrials); read for Trial orders only.
+	PriorTrials []string
 }
 
 // Rule is one business rule of order validation.
@@ -69,6 +75,7 @@ var OrderRules = []Rule{
 	{"ProductFamily", CheckProductFamily},
 	{"Availability", CheckAvailability},
 	{"PaymentPlanOffered", CheckPaymentPlanOffered},
+	{"Trial", CheckTrial},
 	{"CostCenter", CheckCostCenter},
 	{"Requirements", CheckRequirements},
 	{"UsageMinimum", CheckUsageMinimum},
@@ -143,7 +150,8 @@ func CheckProductFamily(in OrderInput) Verdict {
 }
 
 // CheckAvailability: new plans need an Orderable product; changes and renewals need Orderable or
-// RenewalOnly; a Retired product takes no new plan, no increase and no renewal.
+// RenewalOnly; a Retired product takes no new plan, no increase and no renewal. A trial and its
+// conversion are new plans of the product.
 func CheckAvailability(in OrderInput) Verdict {
 	p := in.Product
 	if p == nil {
@@ -151,20 +159,26 @@ func CheckAvailability(in OrderInput) Verdict {
 	}
 	switch availability(p) {
 	case v1alpha1.RenewalOnly:
-		if in.Change == v1alpha1.ChangeNew {
+		if isNewPlan(in.Change) {
 			return fail(v1alpha1.ReasonProductNotOrderable,
 				"product %q (%s) is RenewalOnly: it takes no new plans, only renewals and changes of existing plans; choose another product",
 				in.ProductName, p.DisplayName)
 		}
 	case v1alpha1.Retired:
 		switch in.Change {
-		case v1alpha1.ChangeNew, v1alpha1.ChangeIncreaseQuantity, v1alpha1.ChangeRenewal, v1alpha1.ChangeProduct:
+		case v1alpha1.ChangeNew, v1alpha1.ChangeTrial, v1alpha1.ChangeConversion, v1alpha1.ChangeIncreaseQuantity, v1alpha1.ChangeRenewal, v1alpha1.ChangeProduct:
 			return fail(v1alpha1.ReasonProductNotOrderable,
 				"product %q (%s) is Retired: it takes no new plans, increases or renewals, and its plans expire at the end of their term",
 				in.ProductName, p.DisplayName)
 		}
 	}
 	return pass()
+}
+
+// isNewPlan reports whether an order starts a plan of its product: a New order, a Trial, or the
+// Conversion of a trial into a paid plan.
+func isNewPlan(change v1alpha1.OrderChange) bool {
+	return change == v1alpha1.ChangeNew || change == v1alpha1.ChangeTrial || change == v1alpha1.ChangeConversion
 }
 
 func availability(p *v1alpha1.LicenseProductSpec) v1alpha1.Availability {
@@ -174,9 +188,10 @@ func availability(p *v1alpha1.LicenseProductSpec) v1alpha1.Availability {
 	return p.Availability
 }
 
-// CheckPaymentPlanOffered: the product lists the payment plan in its prices.
+// CheckPaymentPlanOffered: the product lists the payment plan in its prices. Trial is not a price:
+// CheckTrial judges it.
 func CheckPaymentPlanOffered(in OrderInput) Verdict {
-	if in.Product == nil {
+	if in.Product == nil || in.PaymentPlan == v1alpha1.Trial {
 		return pass()
 	}
 	if _, ok := PriceFor(in.Product, in.PaymentPlan); ok {

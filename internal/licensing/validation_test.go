@@ -76,7 +76,7 @@ func TestOrderRulesRunInDocumentedOrder(t *testing.T) {
 	for _, r := range OrderRules {
 		names = append(names, r.Name)
 	}
-	want := []string{"ProductExists", "ProductFamily", "Availability", "PaymentPlanOffered", "CostCenter", "Requirements", "UsageMinimum"}
+	want := []string{"ProductExists", "ProductFamily", "Availability", "PaymentPlanOffered", "Trial", "CostCenter", "Requirements", "UsageMinimum"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("OrderRules (-want +got):\n%s", diff)
 	}

@@ -142,17 +142,23 @@ const (
 	OrderPlanField = "spec.plan"
 	// PlanCustomerField indexes CustomerLicensePlans by spec.customer.
 	PlanCustomerField = "spec.customer"
+	// OrderChangeField is the selectable field spec.change of LicenseOrders; the API server selects
+	// by it (it is not a cache index).
+	OrderChangeField = "spec.change"
 )
 
-// ReadOrderInput reads what the validation of an order for plan needs from live, the API server:
-// the decision it serves is final, so it rests on what the API server holds now, not on a cache
-// that may lag. The customer's other plans are read only when the product requires one.
-func ReadOrderInput(ctx context.Context, live client.Reader, plan *v1alpha1.CustomerLicensePlan, o v1alpha1.LicenseOrderSpec) (licensing.OrderInput, error) {
+// ReadOrderInput reads what the validation of order, an order for plan, needs from live, the API
+// server: the decision it serves is final, so it rests on what the API server holds now, not on a
+// cache that may lag. The customer's other plans are read only when the product requires one, and
+// the customer's trials only for a Trial order.
+func ReadOrderInput(ctx context.Context, live client.Reader, plan *v1alpha1.CustomerLicensePlan, order *v1alpha1.LicenseOrder) (licensing.OrderInput, error) {
+	o := order.Spec
 	// The reads are independent: they go to the API server at once.
 	var product, current *v1alpha1.LicenseProduct
 	var profile *v1alpha1.BillingProfile
 	var assigned int32
-	errs := make([]error, 4)
+	var trials []v1alpha1.LicenseOrder
+	errs := make([]error, 5)
 	var wg sync.WaitGroup
 	wg.Go(func() { product, errs[0] = GetProduct(ctx, live, o.Product) })
 	if plan.Status.Product != o.Product {
@@ -160,6 +166,9 @@ func ReadOrderInput(ctx context.Context, live client.Reader, plan *v1alpha1.Cust
 	}
 	wg.Go(func() { profile, errs[2] = GetProfile(ctx, live) })
 	wg.Go(func() { assigned, errs[3] = CountAssignments(ctx, live, plan.Namespace, plan.Name) })
+	if o.Change == v1alpha1.ChangeTrial {
+		wg.Go(func() { trials, errs[4] = TrialOrders(ctx, live, plan.Namespace, o.Customer, o.Product) })
+	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return licensing.OrderInput{}, err
@@ -175,18 +184,37 @@ func ReadOrderInput(ctx context.Context, live client.Reader, plan *v1alpha1.Cust
 		}
 	}
 	return licensing.OrderInput{
-		Plan:           plan.Name,
-		Change:         o.Change,
-		ProductName:    o.Product,
-		Product:        ProductSpec(product),
-		CurrentProduct: ProductSpec(current),
-		PaymentPlan:    o.PaymentPlan,
-		Quantity:       o.Quantity,
-		CostCenter:     o.CostCenter,
-		Profile:        ProfileSpec(profile),
-		OtherPlans:     others,
-		Assigned:       assigned,
+		Plan:            plan.Name,
+		Change:          o.Change,
+		ProductName:     o.Product,
+		Product:         ProductSpec(product),
+		CurrentProduct:  ProductSpec(current),
+		PaymentPlan:     o.PaymentPlan,
+		Quantity:        o.Quantity,
+		CostCenter:      o.CostCenter,
+		Profile:         ProfileSpec(profile),
+		OtherPlans:      others,
+		Assigned:        assigned,
+		HeldPaymentPlan: plan.Status.PaymentPlan,
+		PriorTrials:     licensing.PriorTrials(trials, plan.Name, order),
 	}, nil
+}
+
+// TrialOrders returns the Trial orders of a customer's trials of a product in a namespace, as the
+// API server holds them: a list selected by the selectable field spec.change, served from the
+// API server's watch cache (as CountAssignments), so that a trial placed by any replica counts.
+func TrialOrders(ctx context.Context, live client.Reader, namespace, customer, product string) ([]v1alpha1.LicenseOrder, error) {
+	list := &v1alpha1.LicenseOrderList{}
+	if err := live.List(ctx, list, client.InNamespace(namespace), client.MatchingFields{OrderChangeField: string(v1alpha1.ChangeTrial)}, fromWatchCache()); err != nil {
+		return nil, fmt.Errorf("listing the Trial orders of namespace %s: %w", namespace, err)
+	}
+	var out []v1alpha1.LicenseOrder
+	for _, o := range list.Items {
+		if o.Spec.Customer == customer && o.Spec.Product == product {
+			out = append(out, o)
+		}
+	}
+	return out, nil
 }
 
 // CountCachedAssignments counts the LicenseAssignments that name a plan in the cache, without

@@ -158,11 +158,8 @@ func (s snapshot) collectPlan(ch chan<- prometheus.Metric, p *v1alpha1.CustomerL
 	if !ready {
 		ch <- gauge(planConditionDesc, 1, ns, name, v1alpha1.PlanReady, "Unknown", "")
 	}
-	// Trials ending within 7 days: when plans carry a trial, the day it ends is exported here, as
-	// license_operator_plan_trial_end_timestamp_seconds{namespace, plan} (00:00 UTC), for the rule
-	// LicensePlanTrialEndingSoon that config/prometheus/alerts.yaml holds commented out. Should a
-	// trial's end be the plan's renewal date and its payment plan in force say so, no series is
-	// needed: the rule joins the renewal date with license_operator_plan_info's payment_plan.
+	// A trial's end is its renewal date, and its payment plan in force (plan_info) is Trial: the
+	// rule LicensePlanTrialEndingSoon joins the two.
 }
 
 // collectBilled sends the amounts billed, summed per currency and cost center in minor units and

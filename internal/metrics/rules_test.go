@@ -46,6 +46,7 @@ var wantAlerts = map[string]string{
 	"LicensePlanOrderRejected":         "warning",
 	"LicensePlanUsageExceedsLicenses":  "warning",
 	"LicensePlanRenewalOverdue":        "warning",
+	"LicensePlanTrialEndingSoon":       "warning",
 	"LicenseOrderAwaitingApproval":     "warning",
 	"LicenseOperatorDown":              "critical",
 	"LicenseOperatorReconcileErrors":   "warning",

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
+	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -17,32 +20,45 @@ import (
 
 func (a *app) plansCommand() *cobra.Command {
 	var all bool
-	var outputFile string
+	var outputFile, trialsEnding string
 	cmd := &cobra.Command{
 		Use:   "plans",
 		Short: "The License Plans table: licenses, price, payment plan, renewal or expiry, and the next action",
 		Long: `The License Plans table of the partner portal, from the CustomerLicensePlans: plan type
 (product), licenses in force and used, price per license, payment plan, start date, renewal or
 expiry date (green: renews, red: expires, on a terminal), cost center, reference, and the next
-action: the renewal action, and why the plan is not in force when it is not.`,
+action: the renewal action, and why the plan is not in force when it is not. A trial shows
+PAYMENT Trial, the day it ends under RENEWS/EXPIRES, and the days it has left under ACTION;
+--trials-ending lists only the trials that end within a time, soonest first.`,
 		Example: `  kubectl license plans -n acme
-  kubectl license plans -A -o csv > plans.csv`,
+  kubectl license plans -A -o csv > plans.csv
+  kubectl license plans -A --trials-ending 7d     # the trials to convert this week`,
 		Args: cobra.NoArgs,
 	}
 	format := addOutputFlag(cmd, "table", "json", "csv", "xlsx")
 	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "list the plans of every namespace")
 	cmd.Flags().StringVar(&outputFile, "output-file", "", "write to this file instead of stdout")
+	cmd.Flags().StringVar(&trialsEnding, "trials-ending", "", "list only the trials that end within this time from now, soonest first, such as 7d or 72h")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		return a.runPlans(cmd.Context(), all, format.value, outputFile)
+		return a.runPlans(cmd.Context(), all, format.value, outputFile, trialsEnding)
 	}
 	return cmd
 }
 
-func (a *app) runPlans(ctx context.Context, all bool, format, outputFile string) error {
+// runPlans lists the plans; with trialsEnding (such as 7d), only the trials that end within it.
+func (a *app) runPlans(ctx context.Context, all bool, format, outputFile, trialsEnding string) error {
+	var within time.Duration
+	if trialsEnding != "" {
+		var err error
+		if within, err = parseWithin("--trials-ending", trialsEnding); err != nil {
+			return err
+		}
+	}
 	sc, err := a.scope(all)
 	if err != nil {
 		return err
 	}
+	now := a.clock.Now()
 	c, err := a.client(nil)
 	if err != nil {
 		return err
@@ -58,12 +74,46 @@ func (a *app) runPlans(ctx context.Context, all bool, format, outputFile string)
 		}
 		return plans[i].Name < plans[j].Name
 	})
+	kind := "license plans"
+	if within > 0 {
+		plans = trialsEndingWithin(plans, now, within)
+		kind = "trials ending within " + trialsEnding
+	}
 	return a.writeListing(outputFile, format, listing{
-		count: len(plans), kind: "license plans", one: "plan", sc: sc,
+		count: len(plans), kind: kind, one: "plan", sc: sc,
 		objects: func() []client.Object { return plansAsObjects(plans) },
 		sheet:   func() sheet { return plansSheet(plans) },
-		table:   func() *table { return plansTable(plans, sc.all()) },
+		table:   func() *table { return plansTable(plans, sc.all(), now) },
 	})
+}
+
+var daysPattern = regexp.MustCompile(`^([0-9]{1,4})d$`)
+
+// parseWithin reads a flag's span of time: whole days such as 7d, or a Go duration such as 72h.
+func parseWithin(flag, s string) (time.Duration, error) {
+	if m := daysPattern.FindStringSubmatch(s); m != nil {
+		days, _ := strconv.Atoi(m[1])
+		if days > 0 {
+			return time.Duration(days) * 24 * time.Hour, nil
+		}
+	} else if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return d, nil
+	}
+	return 0, fmt.Errorf("%s %s: want a time to come, such as 7d or 72h", flag, s)
+}
+
+// trialsEndingWithin keeps the plans on a trial in force that end within within from now (or have ended
+// and wait for their Expiry), soonest first.
+func trialsEndingWithin(plans []v1alpha1.CustomerLicensePlan, now time.Time, within time.Duration) []v1alpha1.CustomerLicensePlan {
+	var out []v1alpha1.CustomerLicensePlan
+	for _, p := range plans {
+		end, err := licensing.ParseDate(p.Status.RenewalDate)
+		if licensing.IsTrial(p.Status) && err == nil && !end.After(now.Add(within)) {
+			out = append(out, p)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Status.RenewalDate < out[j].Status.RenewalDate })
+	return out
 }
 
 // listing is what plans and history write, in each output format.
@@ -110,8 +160,8 @@ func noneFound(what string, sc scope) string {
 	return fmt.Sprintf("No %s found in namespace %s.", what, sc.namespace)
 }
 
-// plansTable is the License Plans table.
-func plansTable(plans []v1alpha1.CustomerLicensePlan, withNamespace bool) *table {
+// plansTable is the License Plans table at now.
+func plansTable(plans []v1alpha1.CustomerLicensePlan, withNamespace bool, now time.Time) *table {
 	t := &table{header: []string{"NAME", "PLAN TYPE", "LICENSES", "USED", "PRICE", "PAYMENT", "START", "RENEWS/EXPIRES", "COST CENTER", "REFERENCE", "ACTION"}}
 	if withNamespace {
 		t.header = append([]string{"NAMESPACE"}, t.header...)
@@ -123,7 +173,7 @@ func plansTable(plans []v1alpha1.CustomerLicensePlan, withNamespace bool) *table
 			c(p.Name), c(productOf(p)), c(fmt.Sprint(p.Status.Licenses)), c(fmt.Sprint(p.Status.Usage.Assigned)),
 			c(priceOf(p)), c(string(paymentPlanOf(p))), c(string(p.Status.StartDate)),
 			{text: string(p.Status.RenewalDate), colour: col}, c(p.Spec.CostCenter), c(p.Spec.PurchaseReference),
-			{text: nextAction(p), colour: col},
+			{text: nextAction(p, now), colour: col},
 		}
 		if withNamespace {
 			row = append([]cell{c(p.Namespace)}, row...)
@@ -165,17 +215,36 @@ func readyReason(p *v1alpha1.CustomerLicensePlan) string {
 	return ""
 }
 
-// nextAction is what happens next to the plan: its renewal action (Renew, Expire, None), and,
-// when the plan is not in force as wanted, the reason (such as "Renew (AwaitingApproval)").
-func nextAction(p *v1alpha1.CustomerLicensePlan) string {
+// nextAction is what happens next to the plan at now: its renewal action (Renew, Expire, None),
+// and, when the plan is not in force as wanted, the reason (such as "Renew (AwaitingApproval)"). A
+// trial says how long it has left: "Expire (trial, 5 days left)".
+func nextAction(p *v1alpha1.CustomerLicensePlan, now time.Time) string {
 	action, reason := string(p.Status.RenewalAction), readyReason(p)
 	switch {
+	case licensing.IsTrial(p.Status) && (reason == "" || reason == v1alpha1.ReasonInForce):
+		return action + " (trial, " + trialLeft(p.Status.RenewalDate, now) + ")"
 	case reason == "" || reason == v1alpha1.ReasonInForce:
 		return action
 	case action == "" || p.Status.Term == nil:
 		return reason // not in force yet: no term to renew
 	}
 	return action + " (" + reason + ")"
+}
+
+// trialLeft says how long a trial that ends on end has left at now, in whole days.
+func trialLeft(end v1alpha1.Date, now time.Time) string {
+	day, err := licensing.ParseDate(end)
+	if err != nil {
+		return "ends " + string(end)
+	}
+	switch left := licensing.DaysBetween(now, day); {
+	case left <= 0:
+		return "ends today"
+	case left == 1:
+		return "1 day left"
+	default:
+		return strconv.Itoa(left) + " days left"
+	}
 }
 
 // renewalColour is green for a plan that renews and red for one that expires or has ended, as the

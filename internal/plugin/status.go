@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
+	"github.com/partnerops/license-operator/internal/licensing"
 )
 
 // How much of a plan's history status shows.
@@ -213,6 +214,8 @@ func (s *statusPrinter) plan(p *v1alpha1.CustomerLicensePlan) {
 		s.printf("Renewal:     %s\n", s.paint(red, "cancelled on "+string(p.Status.CancelledOn)))
 	case p.Status.RenewalAction == v1alpha1.RenewalActionRenew:
 		s.printf("Renewal:     %s (policy %s%s)\n", s.paint(green, "renews on "+string(p.Status.RenewalDate)), policy, before)
+	case licensing.IsTrial(p.Status):
+		s.printf("Renewal:     %s (set spec.paymentPlan to a paid plan before then to keep it)\n", s.paint(red, "trial ends on "+string(p.Status.RenewalDate)))
 	case p.Status.RenewalAction == v1alpha1.RenewalActionExpire:
 		s.printf("Renewal:     %s (policy %s)\n", s.paint(red, "expires on "+string(p.Status.RenewalDate)), policy)
 	case p.Status.RenewalAction == v1alpha1.RenewalActionNone:
@@ -271,6 +274,8 @@ func periodName(pp v1alpha1.PaymentPlan) string {
 		return "month"
 	case v1alpha1.OneTime:
 		return "order"
+	case v1alpha1.Trial:
+		return "trial"
 	case "":
 		return "term"
 	}

@@ -89,7 +89,7 @@ func TestPlansTableColours(t *testing.T) {
 	fresh.Status.RenewalAction = v1alpha1.RenewalActionNone
 	fresh.Status.Conditions = []metav1.Condition{{Type: v1alpha1.PlanReady, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonAwaitingApproval}}
 
-	tb := plansTable([]v1alpha1.CustomerLicensePlan{renews, expires, waiting, fresh}, false)
+	tb := plansTable([]v1alpha1.CustomerLicensePlan{renews, expires, waiting, fresh}, false, march10)
 	var out bytes.Buffer
 	if err := tb.write(&out, true); err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 )
 
 // previewInput gathers what the rules and the preview need to judge a plan's spec, as the plan
-// controller gathers it; the catalog and the BillingProfile come from live.
+// controller gathers it; the catalog, the BillingProfile and the customer's trials come from live.
 func previewInput(ctx context.Context, c, live client.Reader, p *v1alpha1.CustomerLicensePlan, clk clock.PassiveClock) (licensing.PreviewInput, error) {
 	in := licensing.PreviewInput{Plan: p.Name, DueInput: licensing.DueInput{
 		Spec: p.Spec, Status: p.Status, Created: p.CreationTimestamp.Time, Now: clk.Now(),
@@ -34,6 +34,13 @@ func previewInput(ctx context.Context, c, live client.Reader, p *v1alpha1.Custom
 	in.Currency = licensing.Currency(in.Profile)
 	if in.OtherPlans, _, err = lookup.CustomerPlans(ctx, c, p); err != nil {
 		return in, err
+	}
+	if p.Spec.PaymentPlan == v1alpha1.Trial {
+		trials, err := lookup.TrialOrders(ctx, live, p.Namespace, p.Spec.Customer, p.Spec.Product)
+		if err != nil {
+			return in, err
+		}
+		in.PriorTrials = licensing.PriorTrials(trials, p.Name, nil)
 	}
 	in.Assigned, err = lookup.CountCachedAssignments(ctx, c, p.Namespace, p.Name)
 	return in, err

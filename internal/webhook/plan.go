@@ -132,19 +132,26 @@ func (v *planValidator) validate(ctx context.Context, p *v1alpha1.CustomerLicens
 		return nil, apierrors.NewInternalError(err)
 	}
 	if verdict := licensing.JudgeSpec(in); !verdict.Passed() {
-		path, value := fieldOf(verdict.Reason, p.Spec)
+		path, value := fieldOf(verdict.Reason, p)
 		return nil, apierrors.NewInvalid(schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "CustomerLicensePlan"}, p.Name,
 			field.ErrorList{field.Invalid(path, value, verdict.Reason+": "+verdict.Message)})
 	}
 	return preface(ctx, licensing.Preview(in)), nil
 }
 
-// fieldOf names the spec field a refusal is about, and its value.
-func fieldOf(reason string, spec v1alpha1.CustomerLicensePlanSpec) (*field.Path, any) {
-	p := field.NewPath("spec")
+// fieldOf names the spec field a refusal of the plan is about, and its value.
+func fieldOf(reason string, plan *v1alpha1.CustomerLicensePlan) (*field.Path, any) {
+	p, spec := field.NewPath("spec"), plan.Spec
 	switch reason {
-	case v1alpha1.ReasonPaymentPlanNotOffered:
+	case v1alpha1.ReasonTrialNotOffered:
+		if licensing.IsTrial(plan.Status) && spec.Product != plan.Status.Product {
+			return p.Child("product"), spec.Product // a trial stays on its product
+		}
 		return p.Child("paymentPlan"), spec.PaymentPlan
+	case v1alpha1.ReasonPaymentPlanNotOffered, v1alpha1.ReasonTrialUsed:
+		return p.Child("paymentPlan"), spec.PaymentPlan
+	case v1alpha1.ReasonTrialTooLarge:
+		return p.Child("quantity"), spec.Quantity
 	case v1alpha1.ReasonUnknownCostCenter:
 		return p.Child("costCenter"), spec.CostCenter
 	case v1alpha1.ReasonUsageBelowMinimum:

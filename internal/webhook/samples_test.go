@@ -35,5 +35,9 @@ var _ = Describe("The samples, through the webhooks", func() {
 		for _, key := range plans {
 			eventuallyInForce(key.Namespace, key.Name)
 		}
+		trial := getPlan(Default, "hooli", "connect-google")
+		Expect(trial.Status.PaymentPlan).To(Equal(v1alpha1.Trial), "the sample customer on a trial")
+		Expect(trial.Status.Term.Start).To(Equal(v1alpha1.Date("2026-03-10")), "the trial starts on the day admission gave startDate")
+		Expect(trial.Status.RenewalDate).To(Equal(v1alpha1.Date("2026-04-09")))
 	})
 })

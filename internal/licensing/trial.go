@@ -1,0 +1,149 @@
+package licensing
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/partnerops/license-operator/api/v1alpha1"
+)
+
+// The rules in this file are those of trials: a plan with spec.paymentPlan Trial holds a product's
+// licenses for the product's trial length, charged nothing, and then expires unless it is
+// converted to a paid plan first. A customer gets one trial per product, before any paid plan.
+
+// TrialEnd is the day a trial that starts on start ends: days whole days later, at 00:00 UTC.
+func TrialEnd(start time.Time, days int32) time.Time {
+	return Day(start).AddDate(0, 0, int(days))
+}
+
+// IsTrial reports whether a plan holds a trial in force.
+func IsTrial(st v1alpha1.CustomerLicensePlanStatus) bool {
+	return HasPlanInForce(st) && st.PaymentPlan == v1alpha1.Trial
+}
+
+// paidAfterTrial reports whether a plan's trial expired and its spec asks for a paid plan: it is
+// ordered as a new plan, even when the spec asked for it before the trial's Expiry was recorded (a
+// conversion asked too late), since the spec never asked for the trial to end.
+func paidAfterTrial(spec v1alpha1.CustomerLicensePlanSpec, st v1alpha1.CustomerLicensePlanStatus) bool {
+	return st.ExpiredOn != "" && st.PaymentPlan == v1alpha1.Trial && spec.PaymentPlan != v1alpha1.Trial
+}
+
+// trialEndFor is the end of the trial req orders for the plan: its billing start date plus the
+// product's trial days. Zero when the product offers no trial or the start date is invalid: the
+// order is then refused (CheckTrial) or cannot be priced.
+func trialEndFor(in DueInput, st v1alpha1.CustomerLicensePlanStatus, req ChangeRequest) time.Time {
+	p := in.Catalog[req.Product]
+	if p == nil || p.Trial == nil {
+		return time.Time{}
+	}
+	start, err := BillingStart(in.Spec, st, in.Created, req.OrderSpec(0))
+	if err != nil {
+		return time.Time{}
+	}
+	return TrialEnd(start, p.Trial.Days)
+}
+
+// CheckTrial: an order that puts or keeps a plan on a trial is for a product that offers one
+// (spec.trial), comes before any paid plan of the plan, keeps the trial's product, holds at most
+// the trial's maxLicenses, and, for a new trial, is the customer's first of the product.
+func CheckTrial(in OrderInput) Verdict {
+	p := in.Product
+	if in.PaymentPlan != v1alpha1.Trial || p == nil {
+		return pass()
+	}
+	paid := strings.Join(OfferedPaymentPlans(p), ", ")
+	switch {
+	case in.Change == v1alpha1.ChangePaymentPlan || in.HeldPaymentPlan != "" && in.HeldPaymentPlan != v1alpha1.Trial:
+		return fail(v1alpha1.ReasonTrialNotOffered,
+			"paymentPlan Trial: plan %q is or was on a paid plan%s, and a trial only comes before a paid plan: set spec.paymentPlan to a paid plan (%s)",
+			in.Plan, heldPaid(in), paid)
+	case p.Trial == nil:
+		return fail(v1alpha1.ReasonTrialNotOffered,
+			"paymentPlan Trial: product %q offers no trial (its LicenseProduct has no spec.trial): set spec.paymentPlan to one of %s",
+			in.ProductName, paid)
+	case in.Change == v1alpha1.ChangeProduct:
+		return fail(v1alpha1.ReasonTrialNotOffered,
+			"product %q: a trial stays on its product: set spec.product back to the product of the trial, or convert the trial first (set spec.paymentPlan to a paid plan), or order a trial of %q as a plan of its own",
+			in.ProductName, in.ProductName)
+	case in.Quantity > p.Trial.MaxLicenses:
+		return fail(v1alpha1.ReasonTrialTooLarge,
+			"quantity %d is more than the %d licenses a trial of %q may hold (spec.trial.maxLicenses of the product): lower spec.quantity to at most %d, or set spec.paymentPlan to a paid plan (%s)",
+			in.Quantity, p.Trial.MaxLicenses, in.ProductName, p.Trial.MaxLicenses, paid)
+	case in.Change == v1alpha1.ChangeTrial && len(in.PriorTrials) > 0:
+		return fail(v1alpha1.ReasonTrialUsed,
+			"paymentPlan Trial: the customer had a trial of %q already (order %s), and a customer gets one trial per product: set spec.paymentPlan to a paid plan (%s) to order it",
+			in.ProductName, strings.Join(in.PriorTrials, ", "), paid)
+	}
+	return pass()
+}
+
+// heldPaid names the paid plan the plan holds or held, in parentheses, when it is known.
+func heldPaid(in OrderInput) string {
+	if in.HeldPaymentPlan != "" && in.HeldPaymentPlan != v1alpha1.Trial {
+		return " (" + string(in.HeldPaymentPlan) + ")"
+	}
+	return ""
+}
+
+// PriorTrials names, of the Trial orders of one customer and product in a namespace (orders holds
+// only those), the ones that used up the customer's trial before the Trial order judged: every one
+// not rejected that was fulfilled or placed before judged (by creation time, then name), so that of
+// two trials ordered at once the earlier stands and the later is refused. judged is nil when
+// admission judges the spec of plan before its order exists: every order not rejected counts then,
+// but the plan's own orders in flight, which the new spec supersedes.
+func PriorTrials(orders []v1alpha1.LicenseOrder, plan string, judged *v1alpha1.LicenseOrder) []string {
+	var names []string
+	for i := range orders {
+		o := &orders[i]
+		switch {
+		case o.Spec.Change != v1alpha1.ChangeTrial, o.Status.State == v1alpha1.OrderRejected:
+			continue
+		case judged == nil && o.Spec.Plan == plan && !IsSettled(o):
+			continue
+		case judged != nil && (o.Name == judged.Name || !IsSettled(o) && !placedBefore(o, judged)):
+			continue
+		}
+		names = append(names, o.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// placedBefore reports whether order a was placed before b: created earlier, or, in the same
+// second, named before it. Every replica orders two orders alike.
+func placedBefore(a, b *v1alpha1.LicenseOrder) bool {
+	if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
+		return c < 0
+	}
+	return a.Name < b.Name
+}
+
+// trialPricing is the charge of a Trial order: nothing, for the days from the plan's start date to
+// the trial's end.
+func trialPricing(o v1alpha1.LicenseOrderSpec, start time.Time, currency string) (Pricing, error) {
+	end, err := ParseDate(o.TrialEnd)
+	if err != nil {
+		return Pricing{}, fmt.Errorf("trialEnd of the Trial order: %w", err)
+	}
+	return Pricing{Description: fmt.Sprintf(
+		"Trial of %d x %s until %s, 0.00 %s: the %d days from %s are not billed, and the trial expires on %s unless spec.paymentPlan is set to a paid plan before then.",
+		o.Quantity, o.Product, o.TrialEnd, currency, DaysBetween(start, end), FormatDate(start), o.TrialEnd)}, nil
+}
+
+// conversionPricing is the charge of a Conversion order, as a new plan's: the first term of the
+// payment plan from the order's effective date, the day billing starts.
+func conversionPricing(o v1alpha1.LicenseOrderSpec, catalogPrice v1alpha1.Amount, currency string) (Pricing, error) {
+	price, err := ParseAmount(catalogPrice)
+	if err != nil {
+		return Pricing{}, fmt.Errorf("catalog price of product %q for %s: %w", o.Product, o.PaymentPlan, err)
+	}
+	eff, err := ParseDate(o.EffectiveDate)
+	if err != nil {
+		return Pricing{}, fmt.Errorf("effectiveDate of the Conversion order: %w", err)
+	}
+	return Pricing{PricePerLicense: price, Charge: TermCharge(o.Quantity, price), Description: fmt.Sprintf(
+		"Conversion of the trial to %s, billed from %s: %s %s.", o.PaymentPlan, o.EffectiveDate,
+		TermChargeDescription(o.Quantity, price, currency), periodOf(eff, o.PaymentPlan))}, nil
+}
