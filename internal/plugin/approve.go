@@ -55,17 +55,10 @@ func approvalPatch(status, message string) ([]byte, error) {
 }
 
 func (a *app) runApprove(ctx context.Context, name, status, message string) error {
-	ns, err := a.namespace()
-	if err != nil {
-		return err
-	}
-	c, err := a.client(nil)
-	if err != nil {
-		return err
-	}
 	order := &v1alpha1.LicenseOrder{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, order); err != nil {
-		return notFound(err, "order", name, ns)
+	c, ns, err := a.get(ctx, "order", name, order)
+	if err != nil {
+		return err
 	}
 	verb := "approve"
 	if status == "False" {

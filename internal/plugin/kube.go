@@ -174,6 +174,23 @@ func isResourceMissing(err error) bool {
 
 // notFound says that the object of kind ("plan", "order") is not in namespace, for a NotFound
 // error; any other error is explained.
+// get reads the object named name of kind ("plan", "order") in the namespace of the command line
+// into obj, and returns the client and the namespace for what the command does next.
+func (a *app) get(ctx context.Context, kind, name string, obj client.Object) (client.Client, string, error) {
+	ns, err := a.namespace()
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := a.client(nil)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
+		return nil, "", notFound(err, kind, name, ns)
+	}
+	return c, ns, nil
+}
+
 func notFound(err error, kind, name, namespace string) error {
 	if apierrors.IsNotFound(err) && !isResourceMissing(err) {
 		return fmt.Errorf("%s %q not found in namespace %q", kind, name, namespace)

@@ -42,17 +42,10 @@ the plan expires when its term ends, and an Expiry order records it).`,
 }
 
 func (a *app) runRenewal(ctx context.Context, name string, policy v1alpha1.RenewalPolicy) error {
-	ns, err := a.namespace()
-	if err != nil {
-		return err
-	}
-	c, err := a.client(nil)
-	if err != nil {
-		return err
-	}
 	plan := &v1alpha1.CustomerLicensePlan{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, plan); err != nil {
-		return notFound(err, "plan", name, ns)
+	c, ns, err := a.get(ctx, "plan", name, plan)
+	if err != nil {
+		return err
 	}
 	if plan.Spec.Renewal.Policy == policy {
 		_, err := fmt.Fprintf(a.Out, "plan %s/%s: renewal policy is %s already (%s)\n", ns, name, policy, renewalOutlook(plan, policy))

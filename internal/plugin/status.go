@@ -52,17 +52,10 @@ func exactlyOne(what string) cobra.PositionalArgs {
 }
 
 func (a *app) runStatus(ctx context.Context, name string) error {
-	ns, err := a.namespace()
-	if err != nil {
-		return err
-	}
-	c, err := a.client(nil)
-	if err != nil {
-		return err
-	}
 	plan := &v1alpha1.CustomerLicensePlan{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, plan); err != nil {
-		return notFound(err, "plan", name, ns)
+	c, ns, err := a.get(ctx, "plan", name, plan)
+	if err != nil {
+		return err
 	}
 	orders, err := listOrders(ctx, c, scope{namespace: ns}, orderFilter{plan: name})
 	if err != nil {

@@ -63,13 +63,7 @@ type figures struct {
 }
 
 func TestBench(t *testing.T) {
-	if os.Getenv("LICENSE_BENCH") != "1" {
-		t.Skip("the benchmark runs with `make bench` (LICENSE_BENCH=1)")
-	}
-	n := 1000
-	if v, err := strconv.Atoi(os.Getenv("N")); err == nil && v > 0 {
-		n = v
-	}
+	n := plansToBench(t, "make bench")
 	webhooks := os.Getenv("WEBHOOKS") != "false"
 	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
 	bin := t.TempDir()
@@ -82,6 +76,18 @@ func TestBench(t *testing.T) {
 	floor := measure(t, n, filepath.Join(bin, "floor"), false)
 	operator := measure(t, n, filepath.Join(bin, "manager"), webhooks)
 	report(t, n, webhooks, operator, floor, time.Since(started))
+}
+
+// plansToBench is N, the number of plans of a benchmark (1000 by default); it skips the test
+// unless LICENSE_BENCH=1, which the make target sets.
+func plansToBench(t *testing.T, target string) int {
+	if os.Getenv("LICENSE_BENCH") != "1" {
+		t.Skipf("the benchmark runs with `%s` (LICENSE_BENCH=1)", target)
+	}
+	if v, err := strconv.Atoi(os.Getenv("N")); err == nil && v > 0 {
+		return v
+	}
+	return 1000
 }
 
 // side is one control plane and the process under test.

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,13 +25,7 @@ import (
 //
 //	make bench-history N=1000    # about 10 minutes on 2 cores
 func TestHistory(t *testing.T) {
-	if os.Getenv("LICENSE_BENCH") != "1" {
-		t.Skip("the benchmark runs with `make bench-history` (LICENSE_BENCH=1)")
-	}
-	n := 1000
-	if v, err := strconv.Atoi(os.Getenv("N")); err == nil && v > 0 {
-		n = v
-	}
+	n := plansToBench(t, "make bench-history")
 	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
 	bin := filepath.Join(t.TempDir(), "manager")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd").CombinedOutput(); err != nil {
