@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
@@ -33,7 +34,7 @@ func (r *PlanReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named("customerlicenseplan").
 		WithOptions(controller.Options{MaxConcurrentReconciles: planWorkers}).
 		Watches(&v1alpha1.LicenseOrder{}, r.ordersOfPlan()).
-		Watches(&v1alpha1.LicenseAssignment{}, handler.EnqueueRequestsFromMapFunc(planOfAssignment), builder.WithPredicates(createdOrDeleted)).
+		Watches(&v1alpha1.LicenseAssignment{}, usageOfPlan(), builder.WithPredicates(createdOrDeleted)).
 		Watches(&v1alpha1.LicenseProduct{}, handler.EnqueueRequestsFromMapFunc(r.allPlans),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&v1alpha1.BillingProfile{}, handler.EnqueueRequestsFromMapFunc(r.allPlans),
@@ -63,9 +64,27 @@ func (r *PlanReconciler) ordersOfPlan() handler.EventHandler {
 	}
 }
 
-func planOfAssignment(_ context.Context, o client.Object) []reconcile.Request {
-	plan := o.(*v1alpha1.LicenseAssignment).Spec.Plan
-	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: plan}}}
+// usageSettle is how long a plan's usage is left to settle after an assignment comes or goes
+// before the plan counts it: assignments come in bursts (a team onboarded at once, a GitOps sync),
+// and the plan then writes its usage once for the whole burst instead of once per assignment.
+const usageSettle = time.Second
+
+// usageOfPlan maps an assignment created or deleted to its plan, usageSettle later: the plan's
+// usage is all it can change. The queue holds a plan waiting once, however many of its assignments
+// come meanwhile.
+func usageOfPlan() handler.EventHandler {
+	enqueue := func(o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		plan := o.(*v1alpha1.LicenseAssignment).Spec.Plan
+		q.AddAfter(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: plan}}, usageSettle)
+	}
+	return handler.TypedFuncs[client.Object, reconcile.Request]{
+		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(e.Object, q)
+		},
+		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(e.Object, q)
+		},
+	}
 }
 
 func (r *PlanReconciler) allPlans(ctx context.Context, _ client.Object) []reconcile.Request {
@@ -151,4 +170,9 @@ func isReady(p *v1alpha1.CustomerLicensePlan) bool {
 		}
 	}
 	return false
+}
+
+func planOfAssignment(_ context.Context, o client.Object) []reconcile.Request {
+	plan := o.(*v1alpha1.LicenseAssignment).Spec.Plan
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: plan}}}
 }
