@@ -47,7 +47,7 @@ var (
 	root       = filepath.Join("..", "..")
 )
 
-var suiteStart = time.Date(2026, time.March, 10, 9, 30, 0, 0, time.UTC)
+var suiteStart = testenv.SuiteStart
 
 func TestKubectlLicense(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -61,9 +61,7 @@ var _ = BeforeSuite(func() {
 	ctx, cancel = context.WithCancel(context.TODO())
 	testEnv = testenv.Environment(root, true)
 	var err error
-	cfg, err = testEnv.Start()
-	Expect(err).NotTo(HaveOccurred(), "start the control plane: run the tests with `make test`")
-	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
+	cfg, k8sClient, err = testenv.Start(testEnv)
 	Expect(err).NotTo(HaveOccurred())
 	kubeconfig = writeKubeconfig(testEnv, "admin")
 

@@ -34,7 +34,7 @@ var (
 )
 
 // suiteStart is the fake clock's time when the suite starts.
-var suiteStart = time.Date(2026, time.March, 10, 9, 30, 0, 0, time.UTC)
+var suiteStart = testenv.SuiteStart
 
 func TestControllers(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -50,10 +50,7 @@ var _ = BeforeSuite(func() {
 
 	testEnv = testenv.Environment(filepath.Join("..", ".."), false)
 	var err error
-	cfg, err = testEnv.Start()
-	Expect(err).NotTo(HaveOccurred(), "start the control plane: run the tests with `make test`, which finds or builds kube-apiserver and etcd")
-
-	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
+	cfg, k8sClient, err = testenv.Start(testEnv)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(testenv.InstallPolicies(ctx, k8sClient, filepath.Join("..", ".."))).To(Succeed())
 

@@ -15,7 +15,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
@@ -30,6 +32,20 @@ func Scheme() *runtime.Scheme {
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
 	utilruntime.Must(v1alpha1.AddToScheme(s))
 	return s
+}
+
+// SuiteStart is the time the fake clocks of the test suites start at.
+var SuiteStart = time.Date(2026, time.March, 10, 9, 30, 0, 0, time.UTC)
+
+// Start starts env and returns its config and a client that reads and writes the API server
+// directly, with the operator's kinds.
+func Start(env *envtest.Environment) (*rest.Config, client.Client, error) {
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, nil, fmt.Errorf("start the control plane (run the tests with `make test`, which finds or builds kube-apiserver and etcd): %w", err)
+	}
+	c, err := client.New(cfg, client.Options{Scheme: Scheme()})
+	return cfg, c, err
 }
 
 // Environment is a control plane with the CRDs of config/crd/bases under the repository root and,

@@ -40,7 +40,7 @@ var (
 	scheme    = testenv.Scheme()
 )
 
-var suiteStart = time.Date(2026, time.March, 10, 9, 30, 0, 0, time.UTC)
+var suiteStart = testenv.SuiteStart
 
 func TestWebhooks(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -54,9 +54,7 @@ var _ = BeforeSuite(func() {
 	ctx, cancel = context.WithCancel(context.TODO())
 	testEnv = testenv.Environment(filepath.Join("..", ".."), true)
 	var err error
-	cfg, err = testEnv.Start()
-	Expect(err).NotTo(HaveOccurred(), "start the control plane: run the tests with `make test`")
-	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
+	cfg, k8sClient, err = testenv.Start(testEnv)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(testenv.InstallPolicies(ctx, k8sClient, filepath.Join("..", ".."))).To(Succeed())
 	operator, err = OperatorUsername(ctx, cfg)
