@@ -92,8 +92,9 @@ func ApplyOrder(st v1alpha1.CustomerLicensePlanStatus, o *v1alpha1.LicenseOrder,
 		out.Product, out.SKU, out.Licenses, out.PaymentPlan = spec.Product, spec.SKU, spec.Quantity, spec.PaymentPlan
 		out.PricePerLicense = o.Status.PricePerLicense
 		out.PendingChange = nil
-		next := NextTerm(cur, anchorDay(out), spec.PaymentPlan)
-		setTerm(&out, &next)
+		// A renewal onto OneTime charges it once and leaves the plan without a term: it never
+		// renews again.
+		setTerm(&out, termFrom(cur.End, anchorDay(out), spec.PaymentPlan))
 	case v1alpha1.ChangeExpiry, v1alpha1.ChangeCancellation:
 		out.Licenses = 0
 		out.PendingChange = nil
@@ -118,6 +119,8 @@ func ApplyOrder(st v1alpha1.CustomerLicensePlanStatus, o *v1alpha1.LicenseOrder,
 	return out, nil
 }
 
+// termFrom is the term of payment plan pp that starts on start, anchored on anchor; nil for a
+// payment plan without terms (OneTime), so that no plan ever holds a term of zero days.
 func termFrom(start time.Time, anchor int, pp v1alpha1.PaymentPlan) *Term {
 	if !Renews(pp) {
 		return nil

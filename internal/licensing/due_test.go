@@ -255,3 +255,42 @@ func TestCheckApprovalAndPersonsDecision(t *testing.T) {
 		t.Error("PersonsDecision(nil) decided")
 	}
 }
+
+// A Monthly plan moved to OneTime at its term end (a deferred ChangePaymentPlan) is renewed onto
+// OneTime once, charged the OneTime price once, and then has no term and orders nothing more: no
+// term of zero days, no renewal after it.
+func TestOrdersDueMonthlyToOneTimeRenewsOnce(t *testing.T) {
+	spec := pvSpec("ps", 3, v1alpha1.OneTime)
+	st := v1alpha1.CustomerLicensePlanStatus{Product: "ps", SKU: "PS", Licenses: 3, PaymentPlan: v1alpha1.Monthly,
+		PricePerLicense: "20.00", Currency: "EUR", StartDate: "2026-10-01", Term: &v1alpha1.Term{Start: "2026-10-01", End: "2026-11-01"},
+		RenewalDate: "2026-11-01", Revision: 2, LastOrder: "p-2",
+		PendingChange: &v1alpha1.PendingChange{EffectiveDate: "2026-11-01", PaymentPlan: v1alpha1.OneTime}}
+	for _, now := range []time.Time{time.Date(2026, 10, 28, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), duNow} {
+		in := DueInput{Spec: spec, Status: st, Created: duNow, Currency: "EUR", Now: now,
+			Catalog: map[string]*v1alpha1.LicenseProductSpec{"ps": pvOneTimeProduct()}}
+		due := OrdersDue(in, 10)
+		if len(due.Orders) != 1 || due.Orders[0].Change != v1alpha1.ChangeRenewal || due.Orders[0].Pricing.Charge != 75000 {
+			t.Fatalf("at %s: OrdersDue = %v, want one Renewal onto OneTime of 750.00", now, duLines(due))
+		}
+		o := fulfilledOrder(in, st, due.Orders[0])
+		after, err := ApplyOrder(st, o, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Term != nil || after.RenewalDate != "" || after.PaymentPlan != v1alpha1.OneTime || after.Licenses != 3 {
+			t.Fatalf("after the renewal onto OneTime: term %v, renewalDate %q, %s x %d; want no term, OneTime x 3",
+				after.Term, after.RenewalDate, after.PaymentPlan, after.Licenses)
+		}
+		if a := RenewalActionFor("", after, pvOneTimeProduct(), false); a != v1alpha1.RenewalActionNone {
+			t.Errorf("renewal action after OneTime = %s, want None", a)
+		}
+		in.Status, in.Now = after, now.AddDate(2, 0, 0)
+		if more := OrdersDue(in, 10); len(more.Orders) != 0 || !more.Next.IsZero() {
+			t.Errorf("a OneTime plan in force orders %v (next %s), want nothing ever", duLines(more), more.Next)
+		}
+		b := BillingSummary(after, v1alpha1.RenewalActionNone, "250.00")
+		if b.NextInvoiceDate != "" || b.BilledThrough != "" {
+			t.Errorf("billing of a OneTime plan = %+v, want no next invoice and no billed-through date", b)
+		}
+	}
+}

@@ -89,6 +89,11 @@ func PriceOrder(in PricingInput) (Pricing, error) {
 		if !ok {
 			return Pricing{}, fmt.Errorf("a renewal needs a plan with a term")
 		}
+		if !Renews(o.PaymentPlan) {
+			return Pricing{PricePerLicense: price, Charge: TermCharge(o.Quantity, price), Description: fmt.Sprintf(
+				"Renewal onto %s on %s: %s, once; the plan has no term after it and does not renew (catalog price of %s).",
+				o.PaymentPlan, FormatDate(term.End), TermChargeDescription(o.Quantity, price, in.Currency), o.Product)}, nil
+		}
 		next := NextTerm(term, anchorDay(st), o.PaymentPlan)
 		return Pricing{PricePerLicense: price, Charge: TermCharge(o.Quantity, price), Description: fmt.Sprintf(
 			"Renewal: %s for the term %s to %s (catalog price of %s, %s).", TermChargeDescription(o.Quantity, price, in.Currency),

@@ -7,8 +7,8 @@ import (
 )
 
 // Term is one billing period of a plan: the days from Start up to, but not including, End. Both are
-// dates at 00:00 UTC. End is the renewal date: the day the next term starts. A OneTime plan has a
-// single term with End equal to Start.
+// dates at 00:00 UTC. End is the renewal date: the day the next term starts. A OneTime plan has no
+// term: it is charged once and never renews.
 type Term struct {
 	// Start is the first day of the term.
 	Start time.Time
