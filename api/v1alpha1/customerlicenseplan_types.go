@@ -244,8 +244,9 @@ type CustomerLicensePlanStatus struct {
 	// +optional
 	Currency string `json:"currency,omitempty"`
 
-	// startDate is the day billing started: for a trial, the day it started, and from its
-	// conversion on, the day of the Conversion.
+	// startDate is the day billing started, whose day of month anchors every term: for a trial,
+	// the day it started, and from its conversion on, the day of the Conversion; for a OneTime
+	// plan moved to a payment plan with terms (Monthly, PrepayNY), the day of that change.
 	// +optional
 	StartDate Date `json:"startDate,omitempty"`
 	// term is the current billing period.

@@ -69,10 +69,17 @@ func ApplyOrder(st v1alpha1.CustomerLicensePlanStatus, o *v1alpha1.LicenseOrder,
 		if deferred {
 			pending(&out, spec.EffectiveDate).PaymentPlan = spec.PaymentPlan
 		} else {
+			// Only a plan without a term (OneTime) changes its payment plan at once: its first
+			// term starts on the day of the change, which anchors every later term, as a
+			// Conversion does.
+			eff, err := ParseDate(spec.EffectiveDate)
+			if err != nil {
+				return st, fmt.Errorf("order %s: spec.effectiveDate: %w", o.Name, err)
+			}
 			out.PaymentPlan = spec.PaymentPlan
 			out.PricePerLicense = o.Status.PricePerLicense
-			eff, _ := ParseDate(spec.EffectiveDate)
-			setTerm(&out, termFrom(eff, anchorDay(out), spec.PaymentPlan))
+			out.StartDate = spec.EffectiveDate
+			setTerm(&out, termFrom(eff, eff.Day(), spec.PaymentPlan))
 		}
 	case v1alpha1.ChangeProduct:
 		if deferred {

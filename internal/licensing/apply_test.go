@@ -234,9 +234,26 @@ func TestApplyOrder(t *testing.T) {
 			start: time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC),
 			want: v1alpha1.CustomerLicensePlanStatus{
 				Product: "ps", SKU: "SKU-ps", Licenses: 3, PaymentPlan: v1alpha1.Monthly, PricePerLicense: "30.00",
-				Currency: "EUR", StartDate: "2026-01-10",
+				Currency: "EUR", StartDate: "2026-03-10",
 				Term:        &v1alpha1.Term{Start: "2026-03-10", End: "2026-04-10"},
 				RenewalDate: "2026-04-10", Revision: 2, LastOrder: "web-2",
+				Billing: &v1alpha1.BillingStatus{TotalBilled: "840.00"},
+			},
+		},
+		{
+			name: "a OneTime plan moved to Monthly is anchored on the day of the change, not on its old start day",
+			status: v1alpha1.CustomerLicensePlanStatus{
+				Product: "ps", SKU: "SKU-ps", Licenses: 3, PaymentPlan: v1alpha1.OneTime, PricePerLicense: "250.00",
+				Currency: "EUR", StartDate: "2026-01-01", Revision: 1, LastOrder: "web-1",
+				Billing: &v1alpha1.BillingStatus{TotalBilled: "750.00"},
+			},
+			order: atOrder(2, v1alpha1.ChangePaymentPlan, "ps", v1alpha1.Monthly, 3, "2026-03-30", "30.00", "90.00"),
+			start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+			want: v1alpha1.CustomerLicensePlanStatus{
+				Product: "ps", SKU: "SKU-ps", Licenses: 3, PaymentPlan: v1alpha1.Monthly, PricePerLicense: "30.00",
+				Currency: "EUR", StartDate: "2026-03-30",
+				Term:        &v1alpha1.Term{Start: "2026-03-30", End: "2026-04-30"},
+				RenewalDate: "2026-04-30", Revision: 2, LastOrder: "web-2",
 				Billing: &v1alpha1.BillingStatus{TotalBilled: "840.00"},
 			},
 		},

@@ -384,7 +384,7 @@ func TestPreview(t *testing.T) {
 			in:   pvChange(pvSpec("ps", 3, v1alpha1.Monthly), oneTime, pvOneTimeProduct(), pvOneTimeProduct()),
 			want: []string{
 				"an order: ChangePaymentPlan of 3 x ps (Monthly), effective 2026-03-10",
-				"charge: 60.00 EUR (Payment plan Monthly: 3 licenses x 20.00 EUR = 60.00 EUR.)",
+				"charge: 60.00 EUR (Payment plan Monthly: 3 licenses x 20.00 EUR = 60.00 EUR for the first term, 2026-03-10 to 2026-04-10.)",
 				"usage: covered, 0 of the 3 licenses ordered are assigned",
 			},
 		},

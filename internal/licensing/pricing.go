@@ -103,9 +103,13 @@ func PriceOrder(in PricingInput) (Pricing, error) {
 		if err != nil {
 			return Pricing{}, fmt.Errorf("catalog price of product %q for %s: %w", o.Product, o.PaymentPlan, err)
 		}
+		eff, err := ParseDate(o.EffectiveDate)
+		if err != nil {
+			return Pricing{}, fmt.Errorf("effectiveDate: %w", err)
+		}
 		charge := TermCharge(o.Quantity, price)
-		return Pricing{PricePerLicense: price, Charge: charge, Description: fmt.Sprintf("Payment plan %s: %s.",
-			o.PaymentPlan, TermChargeDescription(o.Quantity, price, cur))}, nil
+		return Pricing{PricePerLicense: price, Charge: charge, Description: fmt.Sprintf("Payment plan %s: %s %s.",
+			o.PaymentPlan, TermChargeDescription(o.Quantity, price, cur), periodOf(eff, o.PaymentPlan))}, nil
 	}
 	return Pricing{}, fmt.Errorf("orders of change %q are not priced here", o.Change)
 }

@@ -201,7 +201,14 @@ func TestPriceOrder(t *testing.T) {
 			in: PricingInput{Order: ptOrder(v1alpha1.ChangePaymentPlan, "ps", v1alpha1.Monthly, 3, "2026-03-10"),
 				Plan: ptOneTime(), CatalogPrice: "30.00", Currency: "EUR"},
 			wantCharge: "90.00", wantPrice: "30.00",
-			wantInDesc: []string{"Payment plan Monthly: 3 licenses x 30.00 EUR = 90.00 EUR"},
+			wantInDesc: []string{"Payment plan Monthly: 3 licenses x 30.00 EUR = 90.00 EUR for the first term, 2026-03-10 to 2026-04-10"},
+		},
+		{
+			name: "a OneTime plan moved to Monthly is charged the term that starts on the day of the change",
+			in: PricingInput{Order: ptOrder(v1alpha1.ChangePaymentPlan, "ps", v1alpha1.Monthly, 3, "2026-03-30"),
+				Plan: ptOneTime(), CatalogPrice: "30.00", Currency: "EUR"},
+			wantCharge: "90.00", wantPrice: "30.00",
+			wantInDesc: []string{"for the first term, 2026-03-30 to 2026-04-30"},
 		},
 		{
 			name: "renewal charges the next term at the catalog price",
