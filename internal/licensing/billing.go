@@ -6,8 +6,12 @@ import (
 
 // RenewalActionFor is what happens at a plan's renewal date: nothing for plans without a term
 // (OneTime) or not in force; expiry for a trial, whatever the policy, and when the policy says
-// so, the product is retired, or the renewal order for the term was refused; renewal otherwise.
-func RenewalActionFor(policy v1alpha1.RenewalPolicy, st v1alpha1.CustomerLicensePlanStatus, product *v1alpha1.LicenseProductSpec, renewalRefused bool) v1alpha1.RenewalAction {
+// so, the product the next term would hold is retired, or the renewal order for the term was
+// refused; renewal otherwise. The product that decides is the one scheduled for the next term
+// (Scheduled: a pending product change applied), looked up in catalog: a plan of a retired product
+// that moves to an orderable one at the term end renews onto it.
+func RenewalActionFor(policy v1alpha1.RenewalPolicy, st v1alpha1.CustomerLicensePlanStatus, catalog map[string]*v1alpha1.LicenseProductSpec, renewalRefused bool) v1alpha1.RenewalAction {
+	product := catalog[Scheduled(st).Product]
 	switch {
 	case !HasPlanInForce(st) || st.Term == nil:
 		return v1alpha1.RenewalActionNone

@@ -55,9 +55,32 @@ func TestRenewalActionFor(t *testing.T) {
 			status:  btWith(func(st *v1alpha1.CustomerLicensePlanStatus) { st.Licenses, st.ExpiredOn = 0, "2026-04-01" }),
 			product: product(v1alpha1.Orderable), want: v1alpha1.RenewalActionNone},
 	}
+	// catalog holds the product in force (ep-plus), and ep-basic, the product a pending change
+	// moves to, which is orderable.
+	catalog := func(p *v1alpha1.LicenseProductSpec) map[string]*v1alpha1.LicenseProductSpec {
+		return map[string]*v1alpha1.LicenseProductSpec{"ep-plus": p, "ep-basic": product(v1alpha1.Orderable)}
+	}
+	tests = append(tests, []struct {
+		name    string
+		policy  v1alpha1.RenewalPolicy
+		status  v1alpha1.CustomerLicensePlanStatus
+		product *v1alpha1.LicenseProductSpec
+		refused bool
+		want    v1alpha1.RenewalAction
+	}{
+		{name: "retired product moving to an orderable one at the term end renews", policy: v1alpha1.AutoRenew,
+			status: btWith(func(st *v1alpha1.CustomerLicensePlanStatus) {
+				st.PendingChange = &v1alpha1.PendingChange{EffectiveDate: "2026-04-01", Product: "ep-basic"}
+			}), product: product(v1alpha1.Retired), want: v1alpha1.RenewalActionRenew},
+		{name: "orderable product moving to a retired one at the term end expires", policy: v1alpha1.AutoRenew,
+			status: btWith(func(st *v1alpha1.CustomerLicensePlanStatus) {
+				st.Product = "ep-basic"
+				st.PendingChange = &v1alpha1.PendingChange{EffectiveDate: "2026-04-01", Product: "ep-plus"}
+			}), product: product(v1alpha1.Retired), want: v1alpha1.RenewalActionExpire},
+	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := RenewalActionFor(tt.policy, tt.status, tt.product, tt.refused); got != tt.want {
+			if got := RenewalActionFor(tt.policy, tt.status, catalog(tt.product), tt.refused); got != tt.want {
 				t.Errorf("RenewalActionFor = %s, want %s", got, tt.want)
 			}
 		})

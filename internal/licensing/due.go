@@ -118,7 +118,7 @@ func nextOrder(in DueInput, st v1alpha1.CustomerLicensePlanStatus, expiredWithSp
 	}
 	needed, asked := neededChange(in, st, expiredWithSpec)
 	term, termDue, next := TermOrder(TermInput{
-		Status: st, Action: RenewalActionFor(in.Spec.Renewal.Policy, st, in.Catalog[st.Product], refused),
+		Status: st, Action: RenewalActionFor(in.Spec.Renewal.Policy, st, in.Catalog, refused),
 		RenewBefore: RenewBefore(in.Spec), Now: in.Now,
 	})
 	switch {

@@ -2,10 +2,12 @@ package licensing
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
@@ -281,7 +283,7 @@ func TestOrdersDueMonthlyToOneTimeRenewsOnce(t *testing.T) {
 			t.Fatalf("after the renewal onto OneTime: term %v, renewalDate %q, %s x %d; want no term, OneTime x 3",
 				after.Term, after.RenewalDate, after.PaymentPlan, after.Licenses)
 		}
-		if a := RenewalActionFor("", after, pvOneTimeProduct(), false); a != v1alpha1.RenewalActionNone {
+		if a := RenewalActionFor("", after, in.Catalog, false); a != v1alpha1.RenewalActionNone {
 			t.Errorf("renewal action after OneTime = %s, want None", a)
 		}
 		in.Status, in.Now = after, now.AddDate(2, 0, 0)
@@ -292,5 +294,39 @@ func TestOrdersDueMonthlyToOneTimeRenewsOnce(t *testing.T) {
 		if b.NextInvoiceDate != "" || b.BilledThrough != "" {
 			t.Errorf("billing of a OneTime plan = %+v, want no next invoice and no billed-through date", b)
 		}
+	}
+}
+
+// A plan of a retired product with a deferred move to an orderable product of its family renews
+// onto the scheduled product at the term end: the product the next term holds decides, in the
+// orders due and in the plan's decision alike, and the Ready message says it renews.
+func TestRetiredProductMovingToAnOrderableOneRenews(t *testing.T) {
+	retired := pvProduct("10.00")
+	retired.Availability = v1alpha1.Retired
+	st := duMonthly("2026-10-01", "2026-11-01", "2026-12-01")
+	st.PendingChange = &v1alpha1.PendingChange{EffectiveDate: "2026-12-01", Product: "ep-basic"}
+	catalog := map[string]*v1alpha1.LicenseProductSpec{"ep-plus": retired, "ep-basic": pvProduct("8.00")}
+	spec := pvSpec("ep-basic", 9, v1alpha1.Monthly)
+	at := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	in := DueInput{Spec: spec, Status: st, Created: duNow, Currency: "EUR", Now: at, Catalog: catalog}
+	due := OrdersDue(in, 10)
+	if got, want := duLines(due), []string{"Renewal 9 2026-12-01 72.00 charged 2026-12-01"}; !cmp.Equal(got, want) {
+		t.Fatalf("OrdersDue = %q, want %q", got, want)
+	}
+	if due.Orders[0].Product != "ep-basic" {
+		t.Errorf("the renewal is of %s, want ep-basic", due.Orders[0].Product)
+	}
+	plan := &v1alpha1.CustomerLicensePlan{ObjectMeta: metav1.ObjectMeta{Name: "eul", Namespace: "acme", Generation: 2,
+		Finalizers: []string{v1alpha1.CancellationFinalizer}}, Spec: spec, Status: st}
+	d := DecidePlan(PlanSnapshot{Plan: plan, Catalog: catalog, Now: at.Add(-72 * time.Hour)})
+	if d.Status.RenewalAction != v1alpha1.RenewalActionRenew {
+		t.Errorf("renewalAction = %s, want Renew", d.Status.RenewalAction)
+	}
+	ready := meta.FindStatusCondition(d.Status.Conditions, v1alpha1.PlanReady)
+	if ready == nil || strings.Contains(ready.Message, "expiring") || !strings.Contains(ready.Message, "renewing on 2026-12-01") {
+		t.Errorf("Ready = %+v, want it to say the plan renews on 2026-12-01", ready)
+	}
+	if d.Status.Billing == nil || d.Status.Billing.NextInvoiceAmount != "72.00" {
+		t.Errorf("billing = %+v, want the next invoice at 9 x 8.00", d.Status.Billing)
 	}
 }

@@ -89,7 +89,7 @@ func DecidePlan(s PlanSnapshot) PlanDecision {
 			r.RenewalRefusal = s.refusal(latest)
 			in.RenewalRefused = !r.RenewalRefusal.Passed()
 		}
-		d.Status.RenewalAction = RenewalActionFor(plan.Spec.Renewal.Policy, d.Status, s.Catalog[d.Status.Product], in.RenewalRefused)
+		d.Status.RenewalAction = RenewalActionFor(plan.Spec.Renewal.Policy, d.Status, s.Catalog, in.RenewalRefused)
 		next := Scheduled(d.Status)
 		nextPrice = CatalogPrice(s.Catalog[next.Product], next.PaymentPlan)
 		due := OrdersDue(in, 1)
