@@ -169,6 +169,22 @@ type Usage struct {
 	ObservedAt *metav1.Time `json:"observedAt,omitempty"`
 }
 
+// ExpiredWith is what an expired plan's spec asked for when it expired.
+type ExpiredWith struct {
+	// product is the product the spec asked for.
+	// +optional
+	Product string `json:"product,omitempty"`
+	// quantity is the number of licenses the spec asked for.
+	// +optional
+	Quantity int32 `json:"quantity,omitempty"`
+	// paymentPlan is the payment plan the spec asked for.
+	// +optional
+	PaymentPlan PaymentPlan `json:"paymentPlan,omitempty"`
+	// renewalPolicy is the renewal policy the spec had.
+	// +optional
+	RenewalPolicy RenewalPolicy `json:"renewalPolicy,omitempty"`
+}
+
 // PendingChange is a change ordered now that takes effect at the start of the next term.
 type PendingChange struct {
 	// product is the product from the next term on, when it changes.
@@ -262,9 +278,15 @@ type CustomerLicensePlanStatus struct {
 	RenewalAction RenewalAction `json:"renewalAction,omitempty"`
 
 	// expiredOn is the day the plan expired (its term ended without renewal); no licenses are in
-	// force from then on. Changing the spec orders a new plan.
+	// force from then on. A spec that asks for something else than expiredWith orders a new plan.
 	// +optional
 	ExpiredOn Date `json:"expiredOn,omitempty"`
+
+	// expiredWith is what the plan's spec asked for when the plan expired. The expired plan orders
+	// again (a New order, billed from that day) once its spec asks for another product, quantity,
+	// payment plan or renewal policy; a new costCenter or purchaseReference alone orders nothing.
+	// +optional
+	ExpiredWith *ExpiredWith `json:"expiredWith,omitempty"`
 
 	// cancelledOn is the day the plan's Cancellation order took effect: the plan was deleted, no
 	// licenses are in force, and it orders nothing more.

@@ -29,7 +29,7 @@ func ApplyOrder(st v1alpha1.CustomerLicensePlanStatus, o *v1alpha1.LicenseOrder,
 		out.PricePerLicense = o.Status.PricePerLicense
 		out.StartDate = FormatDate(Day(startDate))
 		out.PendingChange = nil
-		out.ExpiredOn = ""
+		out.ExpiredOn, out.ExpiredWith = "", nil
 		start := Day(startDate)
 		setTerm(&out, termFrom(start, start.Day(), spec.PaymentPlan))
 	case v1alpha1.ChangeTrial:
@@ -42,7 +42,7 @@ func ApplyOrder(st v1alpha1.CustomerLicensePlanStatus, o *v1alpha1.LicenseOrder,
 		out.PricePerLicense = o.Status.PricePerLicense
 		out.StartDate = FormatDate(start)
 		out.PendingChange = nil
-		out.ExpiredOn = ""
+		out.ExpiredOn, out.ExpiredWith = "", nil
 		setTerm(&out, &Term{Start: start, End: end})
 	case v1alpha1.ChangeConversion:
 		// Billing starts on the conversion's day, which anchors every later term.

@@ -77,7 +77,7 @@ func ReadyCondition(r Readiness) metav1.Condition {
 			r.Status.Product, r.Status.ExpiredOn)
 	case r.Status.ExpiredOn != "":
 		c.Reason = v1alpha1.ReasonExpired
-		c.Message = fmt.Sprintf("the plan expired on %s: no licenses are in force. Change the spec to order a new plan.", r.Status.ExpiredOn)
+		c.Message = fmt.Sprintf("the plan expired on %s: no licenses are in force. Change its product, quantity, payment plan or renewal policy to order a new plan (a new costCenter or purchaseReference alone orders nothing).", r.Status.ExpiredOn)
 	default:
 		c.Status, c.Reason = metav1.ConditionTrue, v1alpha1.ReasonInForce
 		c.Message = inForce(r.Status)

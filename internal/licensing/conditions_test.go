@@ -158,7 +158,7 @@ func TestReadyCondition(t *testing.T) {
 			r:           Readiness{Status: expired},
 			wantStatus:  metav1.ConditionFalse,
 			wantReason:  v1alpha1.ReasonExpired,
-			wantMessage: "the plan expired on 2026-04-01: no licenses are in force. Change the spec to order a new plan.",
+			wantMessage: "the plan expired on 2026-04-01: no licenses are in force. Change its product, quantity, payment plan or renewal policy to order a new plan (a new costCenter or purchaseReference alone orders nothing).",
 		},
 		{
 			name:        "nothing needed: in force",

@@ -29,8 +29,8 @@ type DueInput struct {
 	Catalog map[string]*v1alpha1.LicenseProductSpec
 	// Currency is the currency of the charges.
 	Currency string
-	// ExpiredWithSpec is true when the plan expired with the spec it has now: it orders nothing
-	// until its spec changes.
+	// ExpiredWithSpec is true when the plan expired with what its spec asks for now
+	// (ExpiredOnSpec): it orders nothing until its spec asks for something else.
 	ExpiredWithSpec bool
 	// RenewalRefused is true when the renewal of the current term was refused: the plan expires
 	// when the term ends.

@@ -105,8 +105,41 @@ func StandingRefusal(o *v1alpha1.LicenseOrder) (Verdict, bool) {
 	return Verdict{}, false
 }
 
-// ExpiredOnSpec reports whether a plan expired with the spec it has now (lastApplied is the order
-// that put it out of force): it orders nothing until its spec changes.
-func ExpiredOnSpec(st v1alpha1.CustomerLicensePlanStatus, lastApplied *v1alpha1.LicenseOrder, generation int64) bool {
-	return st.ExpiredOn != "" && lastApplied != nil && lastApplied.Spec.PlanGeneration >= generation
+// ExpiredOnSpec reports whether a plan expired with what its spec asks for now: it then orders
+// nothing until its spec asks for something else. What counts is what the spec asks for (its
+// product, quantity, payment plan and renewal policy, recorded in status.expiredWith when the
+// Expiry is applied), not its generation: a new costCenter or purchaseReference places no order,
+// on an expired plan as on any other. A plan that expired before expiredWith was recorded falls
+// back on the generation its Expiry order (lastApplied) was placed for.
+func ExpiredOnSpec(spec v1alpha1.CustomerLicensePlanSpec, st v1alpha1.CustomerLicensePlanStatus, lastApplied *v1alpha1.LicenseOrder, generation int64) bool {
+	switch {
+	case st.ExpiredOn == "":
+		return false
+	case st.ExpiredWith != nil:
+		return *st.ExpiredWith == AskedFor(spec)
+	}
+	return lastApplied != nil && lastApplied.Spec.PlanGeneration >= generation
+}
+
+// AskedFor is what a spec asks for, as status.expiredWith records it: product, quantity, payment
+// plan and renewal policy (an empty policy is AutoRenew, its default).
+func AskedFor(spec v1alpha1.CustomerLicensePlanSpec) v1alpha1.ExpiredWith {
+	policy := spec.Renewal.Policy
+	if policy == "" {
+		policy = v1alpha1.AutoRenew
+	}
+	return v1alpha1.ExpiredWith{Product: spec.Product, Quantity: spec.Quantity, PaymentPlan: spec.PaymentPlan, RenewalPolicy: policy}
+}
+
+// ExpiredWithFor is what status.expiredWith records when the Expiry order o is applied to a plan
+// whose spec is spec at generation: what the spec asks for when o was placed for that generation.
+// When the spec changed since, what it asked for then is unknown, and the holding that expired
+// stands for it (o's product, payment plan and previous quantity, with the policy now): a change of
+// what is held orders again, a new cost center or reference does not.
+func ExpiredWithFor(spec v1alpha1.CustomerLicensePlanSpec, generation int64, o *v1alpha1.LicenseOrder) *v1alpha1.ExpiredWith {
+	asked := AskedFor(spec)
+	if o.Spec.PlanGeneration != generation {
+		asked.Product, asked.Quantity, asked.PaymentPlan = o.Spec.Product, o.Spec.PreviousQuantity, o.Spec.PaymentPlan
+	}
+	return &asked
 }

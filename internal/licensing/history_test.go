@@ -148,24 +148,56 @@ func TestStandingRefusal(t *testing.T) {
 }
 
 func TestExpiredOnSpec(t *testing.T) {
+	spec := pvSpec("ep-plus", 10, v1alpha1.Monthly)
 	expired := v1alpha1.CustomerLicensePlanStatus{ExpiredOn: "2026-04-01"}
+	recorded := v1alpha1.CustomerLicensePlanStatus{ExpiredOn: "2026-04-01", ExpiredWith: &v1alpha1.ExpiredWith{
+		Product: "ep-plus", Quantity: 10, PaymentPlan: v1alpha1.Monthly, RenewalPolicy: v1alpha1.AutoRenew}}
 	expiry := htOrder(4, v1alpha1.ChangeExpiry, v1alpha1.OrderFulfilled, 2)
+	edit := func(f func(*v1alpha1.CustomerLicensePlanSpec)) v1alpha1.CustomerLicensePlanSpec {
+		s := spec
+		f(&s)
+		return s
+	}
 	for _, tt := range []struct {
 		name string
+		spec v1alpha1.CustomerLicensePlanSpec
 		st   v1alpha1.CustomerLicensePlanStatus
 		o    *v1alpha1.LicenseOrder
 		gen  int64
 		want bool
 	}{
-		{"expired with this spec: orders nothing", expired, expiry, 2, true},
-		{"the spec changed after the expiry: orders again", expired, expiry, 3, false},
-		{"not expired", v1alpha1.CustomerLicensePlanStatus{}, expiry, 2, false},
-		{"the expiry order is unknown", expired, nil, 2, false},
+		{"expired with this spec: orders nothing", spec, recorded, expiry, 2, true},
+		{"a new purchase reference and cost center order nothing", edit(func(s *v1alpha1.CustomerLicensePlanSpec) {
+			s.PurchaseReference, s.CostCenter = "PO-2", "engineering"
+		}), recorded, expiry, 3, true},
+		{"a new quantity orders again", edit(func(s *v1alpha1.CustomerLicensePlanSpec) { s.Quantity = 11 }), recorded, expiry, 3, false},
+		{"a new product orders again", edit(func(s *v1alpha1.CustomerLicensePlanSpec) { s.Product = "ep-basic" }), recorded, expiry, 3, false},
+		{"a new payment plan orders again", edit(func(s *v1alpha1.CustomerLicensePlanSpec) { s.PaymentPlan = v1alpha1.Prepay1Y }), recorded, expiry, 3, false},
+		{"a new renewal policy orders again", edit(func(s *v1alpha1.CustomerLicensePlanSpec) { s.Renewal.Policy = v1alpha1.ExpireAtTermEnd }), recorded, expiry, 3, false},
+		{"an empty policy is AutoRenew", edit(func(s *v1alpha1.CustomerLicensePlanSpec) { s.Renewal.Policy = v1alpha1.AutoRenew }), recorded, expiry, 3, true},
+		{"without expiredWith, the generation of the expiry decides: same", spec, expired, expiry, 2, true},
+		{"without expiredWith, the generation of the expiry decides: changed", spec, expired, expiry, 3, false},
+		{"not expired", spec, v1alpha1.CustomerLicensePlanStatus{}, expiry, 2, false},
+		{"the expiry order is unknown", spec, expired, nil, 2, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := ExpiredOnSpec(tt.st, tt.o, tt.gen); got != tt.want {
+			if got := ExpiredOnSpec(tt.spec, tt.st, tt.o, tt.gen); got != tt.want {
 				t.Errorf("ExpiredOnSpec = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestExpiredWithFor(t *testing.T) {
+	spec := pvSpec("ep-plus", 12, v1alpha1.Monthly)
+	expiry := htOrder(4, v1alpha1.ChangeExpiry, v1alpha1.OrderFulfilled, 2)
+	expiry.Spec.PreviousQuantity = 10
+	if got, want := *ExpiredWithFor(spec, 2, expiry), (v1alpha1.ExpiredWith{Product: "ep-plus", Quantity: 12,
+		PaymentPlan: v1alpha1.Monthly, RenewalPolicy: v1alpha1.AutoRenew}); got != want {
+		t.Errorf("ExpiredWithFor, spec unchanged since the expiry was placed = %+v, want what the spec asks for, %+v", got, want)
+	}
+	if got, want := *ExpiredWithFor(spec, 3, expiry), (v1alpha1.ExpiredWith{Product: expiry.Spec.Product, Quantity: 10,
+		PaymentPlan: expiry.Spec.PaymentPlan, RenewalPolicy: v1alpha1.AutoRenew}); got != want {
+		t.Errorf("ExpiredWithFor, spec changed since = %+v, want the holding that expired, %+v", got, want)
 	}
 }

@@ -81,7 +81,7 @@ func DecidePlan(s PlanSnapshot) PlanDecision {
 	} else {
 		d.AddFinalizer = !hasFinalizer(plan)
 		in := DueInput{Spec: plan.Spec, Status: d.Status, Created: plan.CreationTimestamp.Time, Catalog: s.Catalog,
-			Currency: Currency(s.Profile), ExpiredWithSpec: ExpiredOnSpec(d.Status, s.lastApplied(d.Status), plan.Generation), Now: s.Now}
+			Currency: Currency(s.Profile), ExpiredWithSpec: ExpiredOnSpec(plan.Spec, d.Status, s.lastApplied(d.Status), plan.Generation), Now: s.Now}
 		if needed, ok := Needed(in); ok {
 			r.Needed = &needed
 		}
@@ -185,6 +185,9 @@ func applyFulfilled(plan *v1alpha1.CustomerLicensePlan, st *v1alpha1.CustomerLic
 		next, err := ApplyOrder(*st, o, start)
 		if err != nil {
 			return err
+		}
+		if o.Spec.Change == v1alpha1.ChangeExpiry {
+			next.ExpiredWith = ExpiredWithFor(plan.Spec, plan.Generation, o)
 		}
 		*st = next
 	}

@@ -207,3 +207,42 @@ func TestDecidePlanOrderCarriesWhoAndWhat(t *testing.T) {
 		t.Errorf("places %+v, want %+v", d.Place, want)
 	}
 }
+
+// An expired plan whose purchaseReference and costCenter alone are edited orders nothing: what it
+// asks for is what expired. A new quantity orders a new plan.
+func TestDecidePlanExpiredPlanOrdersOnlyForWhatItAsks(t *testing.T) {
+	st := pvStatus(10)
+	st.Revision, st.LastOrder = 2, "eul-2"
+	plan := dpPlan(st)
+	expiry := dpOrder(3, v1alpha1.ChangeExpiry, 0, v1alpha1.OrderFulfilled, "")
+	expiry.Spec.EffectiveDate, expiry.Spec.PreviousQuantity = "2026-04-01", 10
+	expiry.Status.Charge = &v1alpha1.Charge{Amount: "0.00", Currency: "EUR"}
+	snap := dpSnapshot(plan, expiry)
+	snap.Now = time.Date(2026, 4, 1, 1, 0, 0, 0, time.UTC)
+	d := DecidePlan(snap)
+	if d.Place != nil || d.Status.ExpiredOn != "2026-04-01" {
+		t.Fatalf("applying the expiry: place %+v, expiredOn %q; want nothing placed, expired on 2026-04-01", d.Place, d.Status.ExpiredOn)
+	}
+
+	expired := plan.DeepCopy()
+	expired.Status = d.Status
+	edited := expired.DeepCopy()
+	edited.Generation++
+	edited.Spec.PurchaseReference, edited.Spec.CostCenter = "PO-2", "engineering"
+	later := dpSnapshot(edited)
+	later.LastApplied, later.Now = &expiry, snap.Now.Add(time.Hour)
+	if d := DecidePlan(later); d.Place != nil {
+		t.Errorf("a new reference and cost center on an expired plan place %s of %d, want no order", d.Place.Change, d.Place.Quantity)
+	} else if readyReason := meta.FindStatusCondition(d.Status.Conditions, v1alpha1.PlanReady).Reason; readyReason != v1alpha1.ReasonExpired {
+		t.Errorf("Ready reason = %s, want Expired", readyReason)
+	}
+
+	more := expired.DeepCopy()
+	more.Generation++
+	more.Spec.Quantity = 12
+	later = dpSnapshot(more)
+	later.LastApplied, later.Now = &expiry, snap.Now.Add(time.Hour)
+	if d := DecidePlan(later); d.Place == nil || d.Place.Change != v1alpha1.ChangeNew || d.Place.Quantity != 12 {
+		t.Errorf("a new quantity on an expired plan places %+v, want a New order of 12", d.Place)
+	}
+}

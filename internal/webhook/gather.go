@@ -16,6 +16,7 @@ import (
 func previewInput(ctx context.Context, c, live client.Reader, p *v1alpha1.CustomerLicensePlan, clk clock.PassiveClock) (licensing.PreviewInput, error) {
 	in := licensing.PreviewInput{Plan: p.Name, DueInput: licensing.DueInput{
 		Spec: p.Spec, Status: p.Status, Created: p.CreationTimestamp.Time, Now: clk.Now(),
+		ExpiredWithSpec: licensing.ExpiredOnSpec(p.Spec, p.Status, nil, p.Generation),
 	}}
 	if in.Created.IsZero() {
 		in.Created = in.Now
