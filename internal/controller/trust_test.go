@@ -94,7 +94,7 @@ var _ = Describe("Deleting a plan", func() {
 		orders := ordersOf(ns, "eul")
 		Expect(orders).To(HaveLen(3))
 		Expect(describe(&orders[1])).To(Equal("eul-2 Renewal Rejected/PlanDeleted"))
-		Expect(orders[1].Status.Charge).To(BeNil(), "the renewal is not charged")
+		Expect(orders[1].Status.FulfilledAt).To(BeNil(), "the renewal is not charged (the charge approved with it stays as a record)")
 		Expect(orders[1].Status.Message).To(ContainSubstring("closed without a charge"))
 		Expect(charges(ns, "eul")).To(Equal([]string{"eul-1 New 2026-03-10 30.00", "eul-3 Cancellation 2026-03-10 0.00"}))
 	})

@@ -88,44 +88,69 @@ func DecideOrder(s OrderSnapshot) (OrderDecision, error) {
 		d.Status.State = v1alpha1.OrderPending
 	}
 
-	start, err := BillingStart(plan.Spec, plan.Status, plan.CreationTimestamp.Time, o.Spec)
-	if err != nil {
-		return d, err
-	}
-	price, err := PriceOrder(PricingInput{Order: o.Spec, Plan: plan.Status, CatalogPrice: s.CatalogPrice, Currency: s.Currency, StartDate: start})
-	if err != nil {
-		return d, err
-	}
-	charge := &v1alpha1.Charge{Amount: price.Charge.Amount(), Currency: s.Currency, Description: price.Description}
 	person := meta.FindStatusCondition(o.Status.Conditions, v1alpha1.OrderApproved)
-	switch decided, approved := PersonsDecision(person); {
-	case decided && !approved:
+	decided, approved := PersonsDecision(person)
+	if decided && !approved {
 		return closeWith(Verdict{Reason: v1alpha1.ReasonDenied, Message: "the order was denied: " + person.Message})
-	case decided:
-	default:
-		if needed, why := ApprovalNeeded(s.Rules.Profile, o.Spec.Change, price.Charge); needed {
-			// The approver sees what they approve: the charge, computed as it will be billed.
-			d.Status.State = v1alpha1.OrderAwaitingApproval
-			d.Status.Charge, d.Status.PricePerLicense = charge, price.PricePerLicense.Amount()
-			d.Status.Message = fmt.Sprintf("waits for a person's approval, because %s: an approver sets the Approved condition", why)
-			return d, nil
+	}
+	// The price is fixed when the order is approved: an approved order bills the charge recorded
+	// then (ApprovedCharge), the one a person saw or the policy let through, whatever the catalog
+	// says by the time it is fulfilled. Only an order not yet approved is priced (again).
+	charge, pricePerLicense, fixed := ApprovedCharge(o)
+	if !fixed {
+		start, err := BillingStart(plan.Spec, plan.Status, plan.CreationTimestamp.Time, o.Spec)
+		if err != nil {
+			return d, err
 		}
-		SetCondition(&d.Status.Conditions, metav1.Condition{Type: v1alpha1.OrderApproved, Status: metav1.ConditionTrue,
-			Reason: v1alpha1.ReasonAutomatic, Message: "approved automatically by the billing profile's approval policy"}, o.Generation, s.Now)
+		price, err := PriceOrder(PricingInput{Order: o.Spec, Plan: plan.Status, CatalogPrice: s.CatalogPrice, Currency: s.Currency, StartDate: start})
+		if err != nil {
+			return d, err
+		}
+		charge = &v1alpha1.Charge{Amount: price.Charge.Amount(), Currency: s.Currency, Description: price.Description}
+		pricePerLicense = price.PricePerLicense.Amount()
+		if !decided {
+			if needed, why := ApprovalNeeded(s.Rules.Profile, o.Spec.Change, price.Charge); needed {
+				// The approver sees what they approve: the charge, computed as it will be billed.
+				d.Status.State = v1alpha1.OrderAwaitingApproval
+				d.Status.Charge, d.Status.PricePerLicense = charge, pricePerLicense
+				d.Status.Message = fmt.Sprintf("waits for a person's approval, because %s: an approver sets the Approved condition", why)
+				return d, nil
+			}
+			SetCondition(&d.Status.Conditions, metav1.Condition{Type: v1alpha1.OrderApproved, Status: metav1.ConditionTrue,
+				Reason: v1alpha1.ReasonAutomatic, Message: "approved automatically by the billing profile's approval policy at " +
+					string(charge.Amount) + " " + charge.Currency}, o.Generation, s.Now)
+		}
+		// The charge approved, and the price it locks, are recorded with the approval.
+		d.Status.Charge, d.Status.PricePerLicense = charge, pricePerLicense
 	}
 	if due := DueAt(o.Spec); s.Now.Before(due) {
 		d.Status.State = v1alpha1.OrderPending
+		d.Status.Message = ""
 		d.RecheckAt = due
 		return d, nil
 	}
 	now := metav1.NewTime(s.Now)
 	d.Status.Message = ""
-	d.Status.PricePerLicense, d.Status.Charge = price.PricePerLicense.Amount(), charge
+	d.Status.PricePerLicense, d.Status.Charge = pricePerLicense, charge
 	d.Status.State = v1alpha1.OrderFulfilled
 	d.Status.FulfilledAt = &now
 	SetCondition(&d.Status.Conditions, metav1.Condition{Type: v1alpha1.OrderFulfilledCondition, Status: metav1.ConditionTrue,
 		Reason: v1alpha1.ReasonFulfilled, Message: "charged " + string(charge.Amount) + " " + charge.Currency}, o.Generation, s.Now)
 	return d, nil
+}
+
+// ApprovedCharge is the charge an approved order bills and the price per license it locks, fixed
+// when it was approved: the charge a person saw in status.charge when they set Approved to True,
+// or the charge recorded with an automatic approval. It reports false when the order is not
+// approved or no charge was recorded with its approval (a person approved it before it was
+// priced): the order is then priced, and that charge recorded.
+func ApprovedCharge(o *v1alpha1.LicenseOrder) (*v1alpha1.Charge, v1alpha1.Amount, bool) {
+	decided, approved := PersonsDecision(meta.FindStatusCondition(o.Status.Conditions, v1alpha1.OrderApproved))
+	c := o.Status.Charge
+	if !decided || !approved || c == nil || c.Amount == "" || o.Status.PricePerLicense == "" {
+		return nil, "", false
+	}
+	return c.DeepCopy(), o.Status.PricePerLicense, true
 }
 
 // IsSettled reports whether an order is Fulfilled or Rejected: nothing changes it any more.

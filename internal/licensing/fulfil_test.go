@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
@@ -202,5 +203,53 @@ func TestSupersededRenewalUnderExpirePolicy(t *testing.T) {
 	}
 	if v := Superseded(plan, foOrder(2, v1alpha1.ChangeCancellation, 0, "2026-03-10").Spec, pvNow); !v.Passed() {
 		t.Errorf("a Cancellation is never superseded: %+v", v)
+	}
+}
+
+// An approval covers an amount: the charge is fixed when the order is approved, and the order
+// bills exactly that charge, whatever the catalog says when it is fulfilled. A renewal placed
+// early is approved automatically under manualAbove at 100.00; the catalog price then rises
+// tenfold, above the threshold: the renewal still bills the 100.00 approved, and never 1000.00
+// without a person. A renewal a person approved bills the charge the person saw.
+func TestDecideOrderBillsTheChargeApproved(t *testing.T) {
+	end := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	profile := pvProfile("EUR", v1alpha1.AutomaticApproval, "500.00")
+	renewal := foOrder(2, v1alpha1.ChangeRenewal, 10, "2026-04-01")
+	placed := foSnapshot(foPlan(10), renewal)
+	placed.Rules.Profile = profile
+	d, err := DecideOrder(placed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status.State != v1alpha1.OrderPending || d.Status.Charge == nil || d.Status.Charge.Amount != "100.00" ||
+		!meta.IsStatusConditionTrue(d.Status.Conditions, v1alpha1.OrderApproved) {
+		t.Fatalf("the renewal placed early = %s, charge %+v, want Pending, approved automatically at 100.00", d.Status.State, d.Status.Charge)
+	}
+
+	approved := renewal.DeepCopy()
+	approved.Status = d.Status
+	atEnd := foSnapshot(foPlan(10), approved)
+	atEnd.Rules.Profile, atEnd.CatalogPrice, atEnd.Now = profile, "100.00", end.Add(time.Hour)
+	d, err = DecideOrder(atEnd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status.State != v1alpha1.OrderFulfilled || d.Status.Charge.Amount != "100.00" || d.Status.PricePerLicense != "10.00" {
+		t.Errorf("at the term end, after a price rise: %s, charge %s at %s per license; want Fulfilled at the 100.00 approved, 10.00 per license",
+			d.Status.State, d.Status.Charge.Amount, d.Status.PricePerLicense)
+	}
+
+	byHand := foOrder(2, v1alpha1.ChangeRenewal, 10, "2026-04-01")
+	byHand.Status = v1alpha1.LicenseOrderStatus{State: v1alpha1.OrderAwaitingApproval, PricePerLicense: "10.00",
+		Charge:     &v1alpha1.Charge{Amount: "100.00", Currency: "EUR", Description: "Renewal: 10 licenses x 10.00 EUR"},
+		Conditions: []metav1.Condition{{Type: v1alpha1.OrderApproved, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonApproved, Message: "approved by bob"}}}
+	seen := foSnapshot(foPlan(10), byHand)
+	seen.Rules.Profile = pvProfile("EUR", v1alpha1.ManualApproval, "")
+	seen.CatalogPrice, seen.Now = "12.00", end.Add(time.Hour)
+	if d, err = DecideOrder(seen); err != nil {
+		t.Fatal(err)
+	}
+	if d.Status.State != v1alpha1.OrderFulfilled || d.Status.Charge.Amount != "100.00" {
+		t.Errorf("a renewal a person approved at 100.00, priced 120.00 now: %s, charge %s; want Fulfilled at 100.00", d.Status.State, d.Status.Charge.Amount)
 	}
 }
