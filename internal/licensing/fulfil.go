@@ -158,6 +158,8 @@ func IsSettled(o *v1alpha1.LicenseOrder) bool {
 	return o.Status.State == v1alpha1.OrderFulfilled || o.Status.State == v1alpha1.OrderRejected
 }
 
+// rejectOrder closes an order without a charge: a charge shown for its approval, or recorded
+// with it, stays as a record of what was not billed (the history shows it "not charged").
 func rejectOrder(st *v1alpha1.LicenseOrderStatus, v Verdict, generation int64, now time.Time) {
 	st.State = v1alpha1.OrderRejected
 	st.Reason, st.Message = v.Reason, v.Message
@@ -189,8 +191,10 @@ func WaitsForEarlier(st v1alpha1.CustomerLicensePlanStatus, o *v1alpha1.LicenseO
 
 // Superseded tells whether an open order is no longer what its plan needs, judged on the plan as
 // the API server holds it: a replica whose cache lagged may have placed it from an outdated copy
-// of the plan, or a second renewal for a term that was renewed already. Such an order is closed
-// without a charge and the plan orders what it needs now. A Cancellation is never superseded.
+// of the plan, or a second renewal for a term that was renewed already; or a renewal placed early
+// whose plan's spec asks for a change before the term ends (the change goes first, and takes
+// effect at that term end). Such an order is closed without a charge and the plan orders what it
+// needs now; an approval given to it goes with it. A Cancellation is never superseded.
 func Superseded(plan *v1alpha1.CustomerLicensePlan, o v1alpha1.LicenseOrderSpec, now time.Time) Verdict {
 	st := plan.Status
 	if o.Revision <= st.Revision {
@@ -205,6 +209,13 @@ func Superseded(plan *v1alpha1.CustomerLicensePlan, o v1alpha1.LicenseOrderSpec,
 		}
 		if o.Change == v1alpha1.ChangeRenewal && plan.Spec.Renewal.Policy == v1alpha1.ExpireAtTermEnd {
 			return fail(v1alpha1.ReasonSuperseded, "the plan's renewal policy is ExpireAtTermEnd now: it expires on %s instead of renewing", o.EffectiveDate)
+		}
+		// A change asked for before the term ends takes effect at that term end: the term order
+		// placed before it (a renewal placed renewBefore ahead) gives way, the plan orders the
+		// change first and then the term order again, with the change scheduled in it.
+		if req, asked := NeededChange(plan.Spec, st, now, false); asked && !TermEnded(st, now) {
+			return fail(v1alpha1.ReasonSuperseded, "the plan's spec (generation %d) asks for %s before the term ends on %s: the change is ordered first, and the %s placed again with it",
+				plan.Generation, describeRequest(req), o.EffectiveDate, o.Change)
 		}
 		return pass()
 	}

@@ -246,3 +246,142 @@ func TestDecidePlanExpiredPlanOrdersOnlyForWhatItAsks(t *testing.T) {
 		t.Errorf("a new quantity on an expired plan places %+v, want a New order of 12", d.Place)
 	}
 }
+
+// lifeStep runs the plan's decision and, for each open order, the order's decision, as the
+// controllers do, until nothing changes at now: the orders placed, in order, and the plan.
+type life struct {
+	t       *testing.T
+	plan    *v1alpha1.CustomerLicensePlan
+	orders  []v1alpha1.LicenseOrder
+	catalog map[string]*v1alpha1.LicenseProductSpec
+	// assigned is the number of licenses assigned.
+	assigned int32
+}
+
+func (l *life) settle(now time.Time) {
+	l.t.Helper()
+	for range 20 {
+		changed := false
+		var open []v1alpha1.LicenseOrder
+		for _, o := range l.orders {
+			if o.Spec.Revision > l.plan.Status.Revision {
+				open = append(open, o)
+			}
+		}
+		d := DecidePlan(PlanSnapshot{Plan: l.plan, Orders: open, Catalog: l.catalog, Assigned: l.assigned, Now: now})
+		if d.NotApplied != nil {
+			l.t.Fatal(d.NotApplied)
+		}
+		if !statusEqual(l.plan.Status, d.Status) {
+			l.plan.Status, changed = d.Status, true
+		}
+		if d.Place != nil {
+			l.orders = append(l.orders, v1alpha1.LicenseOrder{ObjectMeta: metav1.ObjectMeta{Name: OrderName(l.plan.Name, d.Place.Revision)}, Spec: *d.Place})
+			changed = true
+		}
+		for i := range l.orders {
+			o := &l.orders[i]
+			if IsSettled(o) {
+				continue
+			}
+			od, err := DecideOrder(OrderSnapshot{Order: o, Plan: l.plan, WaitsFor: WaitsForEarlier(l.plan.Status, o, l.orders),
+				CatalogPrice: CatalogPrice(l.catalog[o.Spec.Product], o.Spec.PaymentPlan), Currency: "EUR", Now: now,
+				Rules: OrderInput{Plan: l.plan.Name, Change: o.Spec.Change, ProductName: o.Spec.Product, Product: l.catalog[o.Spec.Product],
+					CurrentProduct: l.catalog[l.plan.Status.Product], PaymentPlan: o.Spec.PaymentPlan, Quantity: o.Spec.Quantity,
+					HeldPaymentPlan: l.plan.Status.PaymentPlan, Assigned: l.assigned}})
+			if err != nil {
+				l.t.Fatal(err)
+			}
+			if !od.Wait && !statusEqual2(o.Status, od.Status) {
+				o.Status, changed = od.Status, true
+			}
+		}
+		if !changed {
+			return
+		}
+	}
+	l.t.Fatalf("the plan's life does not settle at %s: %v", now, l.lines())
+}
+
+func statusEqual2(a, b v1alpha1.LicenseOrderStatus) bool {
+	return a.State == b.State && a.Reason == b.Reason && len(a.Conditions) == len(b.Conditions) &&
+		(a.Charge == nil) == (b.Charge == nil) && (a.Charge == nil || *a.Charge == *b.Charge) && a.Message == b.Message
+}
+
+// lines describes the orders as "name Change quantity effective state/reason charge".
+func (l *life) lines() []string {
+	var out []string
+	for _, o := range l.orders {
+		charge := ""
+		if o.Status.Charge != nil {
+			charge = string(o.Status.Charge.Amount)
+		}
+		out = append(out, fmt.Sprintf("%s %s %d %s %s/%s %s", o.Name, o.Spec.Change, o.Spec.Quantity, o.Spec.EffectiveDate, o.Status.State, o.Status.Reason, charge))
+	}
+	return out
+}
+
+// A change made inside the renewal window, after the renewal was placed, takes effect at that
+// term end: the renewal placed early gives way (Superseded), the change is ordered, and the
+// renewal is placed again with it; the preview made at the change quotes exactly what is billed.
+func TestChangeInsideTheRenewalWindowTakesEffectAtTheTermEnd(t *testing.T) {
+	catalog := map[string]*v1alpha1.LicenseProductSpec{"ep-plus": pvProduct("10.00")}
+	plan := dpPlan(pvStatus(10))
+	l := &life{t: t, plan: plan, catalog: catalog}
+	l.settle(time.Date(2026, 3, 26, 9, 0, 0, 0, time.UTC))
+	if got := l.lines(); len(got) != 1 || got[0] != "eul-2 Renewal 10 2026-04-01 Pending/ 100.00" {
+		t.Fatalf("in the renewal window: %q, want the renewal of 10 placed, approved, pending", got)
+	}
+
+	change := time.Date(2026, 3, 27, 9, 0, 0, 0, time.UTC)
+	plan.Spec.Quantity, plan.Generation = 6, 2
+	preview := OrdersDue(DueInput{Spec: plan.Spec, Status: plan.Status, Created: plan.CreationTimestamp.Time, Catalog: catalog,
+		Currency: "EUR", Now: change}, MaxOrdersDue)
+	l.settle(change)
+	l.settle(time.Date(2026, 4, 1, 0, 30, 0, 0, time.UTC))
+	want := []string{
+		"eul-2 Renewal 10 2026-04-01 Rejected/Superseded 100.00",
+		"eul-3 DecreaseQuantity 6 2026-04-01 Fulfilled/ 0.00",
+		"eul-4 Renewal 6 2026-04-01 Fulfilled/ 60.00",
+	}
+	if got := l.lines(); !equalLines(got, want) {
+		t.Errorf("orders = %q\nwant %q", got, want)
+	}
+	if st := plan.Status; st.Licenses != 6 || st.Term == nil || st.Term.Start != "2026-04-01" || st.Billing.TotalBilled != "60.00" {
+		t.Errorf("plan after the term end: %d licenses, term %v, billed %v; want 6 from 2026-04-01, 60.00 billed", st.Licenses, st.Term, st.Billing)
+	}
+	var quoted []string
+	for _, o := range preview.Orders {
+		quoted = append(quoted, fmt.Sprintf("%s %d %s %s", o.Change, o.Quantity, FormatDate(o.EffectiveDate), o.Pricing.Charge))
+	}
+	if wantQuote := []string{"DecreaseQuantity 6 2026-04-01 0.00", "Renewal 6 2026-04-01 60.00"}; !equalLines(quoted, wantQuote) {
+		t.Errorf("the preview at the change quotes %q, want %q: what is billed", quoted, wantQuote)
+	}
+}
+
+func equalLines(a, b []string) bool {
+	return fmt.Sprint(a) == fmt.Sprint(b)
+}
+
+// A change refused inside the renewal window supersedes the renewal placed early once, and never
+// makes renewals be placed and superseded in a loop: the renewal is placed again at the term end,
+// of what is in force.
+func TestRefusedChangeInsideTheRenewalWindowDoesNotLoop(t *testing.T) {
+	plan := dpPlan(pvStatus(10))
+	l := &life{t: t, plan: plan, catalog: map[string]*v1alpha1.LicenseProductSpec{"ep-plus": pvProduct("10.00")}, assigned: 8}
+	l.settle(time.Date(2026, 3, 26, 9, 0, 0, 0, time.UTC))
+	plan.Spec.Quantity, plan.Generation = 6, 2
+	l.settle(time.Date(2026, 3, 27, 9, 0, 0, 0, time.UTC))
+	l.settle(time.Date(2026, 3, 30, 9, 0, 0, 0, time.UTC))
+	l.settle(time.Date(2026, 4, 1, 0, 30, 0, 0, time.UTC))
+	want := []string{
+		"eul-2 Renewal 10 2026-04-01 Rejected/Superseded 100.00",
+		"eul-3 DecreaseQuantity 6 2026-04-01 Rejected/UsageBelowMinimum ",
+		"eul-4 Renewal 10 2026-04-01 Fulfilled/ 100.00",
+		// the refused change is judged again once in the new term, as any refusal is
+		"eul-5 DecreaseQuantity 6 2026-05-01 Rejected/UsageBelowMinimum ",
+	}
+	if got := l.lines(); !equalLines(got, want) {
+		t.Errorf("orders = %q\nwant %q", got, want)
+	}
+}

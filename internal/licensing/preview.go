@@ -96,6 +96,9 @@ func Preview(in PreviewInput) []string {
 	if n > 1 {
 		lines = append(lines, laterOrderLines(due.Orders[1:n], n, in.Currency)...)
 	}
+	if n >= 1 && n < len(due.Orders) && HasPlanInForce(in.Status) {
+		lines = append(lines, placedLaterLine(due.Orders[n], in.Currency))
+	}
 	if n == MaxOrdersDue {
 		lines = append(lines, fmt.Sprintf("more orders follow the first %d: check spec.startDate", MaxOrdersDue))
 	}
@@ -193,4 +196,17 @@ func laterOrderLines(orders []DueOrder, n int, currency string) []string {
 func alike(a, b DueOrder) bool {
 	return a.Change == b.Change && a.Quantity == b.Quantity && a.Product == b.Product && a.PaymentPlan == b.PaymentPlan &&
 		a.PriceErr == nil && b.PriceErr == nil && a.Pricing.Charge == b.Pricing.Charge
+}
+
+// placedLaterLine states, for a change of a plan in force made inside the renewal window, the
+// order placed after those fulfilled at once and charged later: the renewal of the current term,
+// placed with the change in it (a renewal placed before the change gives way to it), charged at
+// the term end.
+func placedLaterLine(o DueOrder, currency string) string {
+	charge := "charge cannot be computed"
+	if o.PriceErr == nil {
+		charge = fmt.Sprintf("charge %s %s", o.Pricing.Charge, currency)
+	}
+	return fmt.Sprintf("then: %s of %d x %s (%s), effective %s, placed now and fulfilled on %s, %s",
+		o.Change, o.Quantity, o.Product, o.PaymentPlan, FormatDate(o.EffectiveDate), FormatDate(o.ChargedAt), charge)
 }

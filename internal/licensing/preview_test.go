@@ -534,3 +534,15 @@ func TestPreviewNeverReportsUsageNotCovered(t *testing.T) {
 		}
 	}
 }
+
+// A decrease made inside the renewal window is quoted as what is billed: the change, effective at
+// the term end, and the renewal placed again with it, charged at the term end for the new quantity.
+func TestPreviewOfAChangeInsideTheRenewalWindow(t *testing.T) {
+	in := pvChange(pvSpec("ep-plus", 6, v1alpha1.Monthly), pvStatus(10), pvProduct("10.00"), pvProduct("10.00"))
+	in.Now = time.Date(2026, 3, 27, 9, 0, 0, 0, time.UTC)
+	lines := Preview(in)
+	want := "then: Renewal of 6 x ep-plus (Monthly), effective 2026-04-01, placed now and fulfilled on 2026-04-01, charge 60.00 EUR"
+	if len(lines) == 0 || lines[0] != "an order: DecreaseQuantity of 6 x ep-plus (Monthly), effective 2026-04-01" || lines[len(lines)-1] != want {
+		t.Errorf("Preview = %q, want the decrease first and last %q", lines, want)
+	}
+}
