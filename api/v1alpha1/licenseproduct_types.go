@@ -21,7 +21,8 @@ const (
 	Orderable Availability = "Orderable"
 	// RenewalOnly products accept changes and renewals of existing plans, but no new plans.
 	RenewalOnly Availability = "RenewalOnly"
-	// Retired products accept nothing new: their plans expire at the end of their term.
+	// Retired products accept nothing new: their plans expire at the end of their term, unless a
+	// change to another product of the family is scheduled for the next term (they renew onto it).
 	Retired Availability = "Retired"
 )
 
