@@ -218,6 +218,13 @@ func TestPriceOrder(t *testing.T) {
 			wantInDesc: []string{"Renewal: 7 licenses x 11.00 EUR = 77.00 EUR", "2026-04-01 to 2026-05-01"},
 		},
 		{
+			name: "a renewal onto OneTime charges the OneTime price once, and no term of zero days",
+			in: PricingInput{Order: ptOrder(v1alpha1.ChangeRenewal, "ep-plus", v1alpha1.OneTime, 7, "2026-04-01"),
+				Plan: ptStatus(10), CatalogPrice: "250.00", Currency: "EUR"},
+			wantCharge: "1750.00", wantPrice: "250.00",
+			wantInDesc: []string{"Renewal onto OneTime on 2026-04-01: 7 licenses x 250.00 EUR = 1750.00 EUR, once"},
+		},
+		{
 			name: "expiry costs nothing",
 			in: PricingInput{Order: ptOrder(v1alpha1.ChangeExpiry, "ep-plus", v1alpha1.Monthly, 0, "2026-04-01"),
 				Plan: ptStatus(10), CatalogPrice: "10.00", Currency: "EUR"},
