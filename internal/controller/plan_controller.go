@@ -201,9 +201,13 @@ func refusedWrite(err error) bool {
 func (r *PlanReconciler) setNotPlaced(plan *v1alpha1.CustomerLicensePlan, d *licensing.PlanDecision, err error) {
 	now := r.Clock.Now()
 	name := licensing.OrderName(plan.Name, d.Place.Revision)
+	answer := err.Error()
+	if status := apierrors.APIStatus(nil); errors.As(err, &status) && status.Status().Message != "" {
+		answer = status.Status().Message
+	}
 	ready := metav1.Condition{Type: v1alpha1.PlanReady, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonOrderNotPlaced,
-		Message: fmt.Sprintf("the API server refused to create order %s (%s: %d x %s, %s): %v. Nothing was ordered; the operator tries again, and at once when the spec changes",
-			name, d.Place.Change, d.Place.Quantity, d.Place.Product, d.Place.PaymentPlan, err)}
+		Message: fmt.Sprintf("the API server refused to create order %s (%s: %d x %s, %s): %s. Nothing was ordered; the operator tries again, and at once when the spec changes",
+			name, d.Place.Change, d.Place.Quantity, d.Place.Product, d.Place.PaymentPlan, answer)}
 	licensing.SetCondition(&d.Status.Conditions, ready, plan.Generation, now)
 	licensing.SetProgressConditions(&d.Status.Conditions, ready, plan.Generation, now)
 	// A condition whose status is what the stored status says keeps its transition time: the
