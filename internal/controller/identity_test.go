@@ -98,9 +98,6 @@ var _ = Describe("A plan's identity", func() {
 		}).Should(Succeed())
 		old := ordersOf(ns, "eul")
 		Expect(charges(ns, "eul")).To(Equal([]string{"eul-1 New 2026-03-10 20.00", "eul-2 Cancellation 2026-03-10 0.00"}))
-		for _, o := range old {
-			Expect(o.Spec.PlanUID).To(Equal(first.UID), "order %s records the plan it belongs to", o.Name)
-		}
 
 		By("the name declared again, with 5 licenses")
 		Expect(k8sClient.Create(ctx, plan(ns, "eul", "t-eul", 5, v1alpha1.Monthly))).To(Succeed())
@@ -122,6 +119,10 @@ var _ = Describe("A plan's identity", func() {
 			Expect(now.ResourceVersion).To(Equal(o.ResourceVersion), "order %s was not written", o.Name)
 		}
 		Expect(charges(ns, "eul")).To(Equal([]string{"eul-1 New 2026-03-10 20.00", "eul-2 Cancellation 2026-03-10 0.00", "eul-3 New 2026-03-10 50.00"}))
+
+		for _, o := range old {
+			Expect(o.Spec.PlanUID).To(Equal(first.UID), "order %s records the plan it belongs to", o.Name)
+		}
 
 		By("deleting the new plan records its own Cancellation")
 		Expect(k8sClient.Delete(ctx, got)).To(Succeed())
