@@ -234,7 +234,7 @@ var catchUp = &workload{name: "catch-up", plan: "cu", steps: []step{
 
 // trialConverted is a trial ordered, converted to a paid plan ten days later, renewed, deleted.
 var trialConverted = &workload{name: "trial-converted", plan: "tc", steps: []step{
-	{name: "trial of 2 licenses", act: createPlan("t-trial", 2, v1alpha1.Trial, ""),
+	{name: "trial of 2 licenses", act: createPlan("t-trial", 2, v1alpha1.Trial, "2026-03-10"),
 		done: inForceFor(v1alpha1.Trial, "2026-03-10")},
 	{name: "ten days later", act: travelTo(time.Date(2026, time.March, 20, 9, 30, 0, 0, time.UTC)),
 		done: inForceFor(v1alpha1.Trial, "2026-03-10")},
@@ -249,7 +249,7 @@ var trialConverted = &workload{name: "trial-converted", plan: "tc", steps: []ste
 // trialEnded is a trial left to end: its last week, its end (Expiry), and the deletion of the
 // expired plan.
 var trialEnded = &workload{name: "trial-ended", plan: "te", steps: []step{
-	{name: "trial of 2 licenses", act: createPlan("t-trial", 2, v1alpha1.Trial, ""),
+	{name: "trial of 2 licenses", act: createPlan("t-trial", 2, v1alpha1.Trial, "2026-03-10"),
 		done: inForceFor(v1alpha1.Trial, "2026-03-10")},
 	{name: "the trial's last week", act: travelTo(time.Date(2026, time.April, 3, 9, 30, 0, 0, time.UTC)),
 		done: inForceFor(v1alpha1.Trial, "2026-03-10")},
@@ -269,7 +269,7 @@ var trialEnded = &workload{name: "trial-ended", plan: "te", steps: []step{
 // renewalWindowDeletion is a plan deleted inside its renewal window, with its Renewal placed and
 // open: the Renewal is closed without a charge and the Cancellation recorded.
 var renewalWindowDeletion = &workload{name: "renewal-window-deletion", plan: "rw", steps: []step{
-	{name: "new plan of 4", act: createPlan("t-eul", 4, v1alpha1.Monthly, ""),
+	{name: "new plan of 4", act: createPlan("t-eul", 4, v1alpha1.Monthly, "2026-03-10"),
 		done: inForceFor(v1alpha1.Monthly, "2026-03-10")},
 	{name: "the renewal window: renewal placed", act: travelTo(time.Date(2026, time.April, 5, 9, 30, 0, 0, time.UTC)),
 		done: func(v view) error {
