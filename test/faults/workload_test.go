@@ -356,26 +356,29 @@ type result struct {
 	took     time.Duration
 }
 
-// stepKey is what other runs wait for at a step: what the reference run's plan showed.
+// stepKey is what other runs wait for at a step: what the reference run's plan showed, and how
+// many orders it had (a step whose order is placed ahead of its term, such as a renewal in the
+// renewal window, changes nothing else of the plan).
 type stepKey struct {
 	gone     bool
 	revision int64
 	ready    string
 	assigned int32
+	orders   int
 }
 
 func (k stepKey) String() string {
 	if k.gone {
-		return "plan gone"
+		return fmt.Sprintf("plan gone, orders=%d", k.orders)
 	}
-	return fmt.Sprintf("revision=%d ready=%s assigned=%d", k.revision, k.ready, k.assigned)
+	return fmt.Sprintf("revision=%d ready=%s assigned=%d orders=%d", k.revision, k.ready, k.assigned, k.orders)
 }
 
 func keyOf(v view) stepKey {
 	if v.plan == nil {
-		return stepKey{gone: true}
+		return stepKey{gone: true, orders: len(v.orders)}
 	}
-	return stepKey{revision: v.plan.Status.Revision, ready: readyReason(v.plan), assigned: v.plan.Status.Usage.Assigned}
+	return stepKey{revision: v.plan.Status.Revision, ready: readyReason(v.plan), assigned: v.plan.Status.Usage.Assigned, orders: len(v.orders)}
 }
 
 // newRun makes a run of w with a namespace of its own (generated from prefix) and a fake clock at
@@ -423,8 +426,8 @@ func (r *run) finish(err error, start time.Time) *result {
 // a term order (Renewal, Expiry) whose effective date is still to come, and nothing of the plan,
 // its orders or its assignments changes for 300 ms. The reference run waits for what step.done
 // says; every other run waits until the plan shows what the reference run's plan showed at that
-// step (revision, Ready reason, usage, or gone), and then up to 5 s more for the whole recorded
-// status to equal the reference's.
+// step (revision, Ready reason, usage, or gone; and the number of orders), and then up to 5 s
+// more for the whole recorded status to equal the reference's.
 func (r *run) settle(i int) error {
 	var failure string
 	g := NewGomega(func(message string, _ ...int) { failure = message })
