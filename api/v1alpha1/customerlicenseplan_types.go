@@ -55,6 +55,9 @@ const (
 	ReasonExpired = "Expired"
 	// ReasonCancelled: the plan was deleted and its cancellation recorded.
 	ReasonCancelled = "Cancelled"
+	// ReasonOrderNotPlaced: the API server refused to create the plan's order; the message quotes
+	// its answer. Nothing was ordered; the operator tries again, at once when the spec changes.
+	ReasonOrderNotPlaced = "OrderNotPlaced"
 	// ReasonInvalidSpec: a field of the spec that places no order on its own (such as costCenter)
 	// breaks a business rule; the message names the field, the value and what to do.
 	ReasonInvalidSpec = "InvalidSpec"
@@ -318,6 +321,7 @@ type CustomerLicensePlanStatus struct {
 // +kubebuilder:resource:shortName=clp,categories=licensing
 // +kubebuilder:selectablefield:JSONPath=`.spec.customer`
 // +kubebuilder:selectablefield:JSONPath=`.spec.product`
+// +kubebuilder:validation:XValidation:rule="oldSelf.hasValue() || size(self.metadata.name) <= 63",optionalOldSelf=true,message="metadata.name: a plan's name is at most 63 characters: it is the value of the licensing.partnerops.io/plan label of the plan's orders and assignments, and a label value holds at most 63 characters"
 // +kubebuilder:printcolumn:name="Customer",type=string,JSONPath=`.spec.customer`
 // +kubebuilder:printcolumn:name="Product",type=string,JSONPath=`.spec.product`
 // +kubebuilder:printcolumn:name="Licenses",type=integer,JSONPath=`.status.licenses`

@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // OrderChange is the kind of change an order records.
@@ -112,6 +113,16 @@ type LicenseOrderSpec struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	Plan string `json:"plan"`
+
+	// planUID is the UID (metadata.uid) of the CustomerLicensePlan the order belongs to. A plan
+	// deleted and declared again under the same name is another plan: it never reads or applies
+	// the orders of the deleted one, which stay as they were, and numbers its own orders after
+	// theirs. Orders placed before this field existed have none: such an order belongs to the
+	// plan of its name that was created no later than the order.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=128
+	PlanUID types.UID `json:"planUID,omitempty"`
 
 	// customer is the customer account of the plan.
 	// +optional

@@ -105,21 +105,28 @@ func (r *OrderReconciler) snapshot(ctx context.Context, order *v1alpha1.LicenseO
 	s := licensing.OrderSnapshot{Order: order, Now: r.Clock.Now()}
 	plan := &v1alpha1.CustomerLicensePlan{}
 	switch err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: order.Namespace, Name: order.Spec.Plan}, plan); {
-	case apierrors.IsNotFound(err):
-		plan = &v1alpha1.CustomerLicensePlan{ObjectMeta: metav1.ObjectMeta{Namespace: order.Namespace, Name: order.Spec.Plan}}
-	case err != nil:
-		return s, err
-	default:
+	case err == nil && licensing.BelongsTo(order, plan):
 		s.Plan = plan
+	case err == nil, apierrors.IsNotFound(err):
+		// The order's plan is gone; a plan of the same name may have been declared since, and is
+		// another plan (another metadata.uid), whose status is no concern of this order.
+		plan = &v1alpha1.CustomerLicensePlan{ObjectMeta: metav1.ObjectMeta{Namespace: order.Namespace, Name: order.Spec.Plan}}
+	default:
+		return s, err
 	}
 	if order.Spec.Change != v1alpha1.ChangeCancellation && (s.Plan == nil || !plan.DeletionTimestamp.IsZero()) {
 		return s, nil
 	}
-	earlier, err := r.earlierOrders(ctx, plan, order)
-	if err != nil {
-		return s, err
+	if s.Plan != nil {
+		// The plan applies its earlier orders first. A Cancellation whose plan is gone has no
+		// plan to wait for: it records its own plan's end.
+		earlier, err := r.earlierOrders(ctx, plan, order)
+		if err != nil {
+			return s, err
+		}
+		s.WaitsFor = licensing.WaitsForEarlier(plan.Status, order, earlier)
 	}
-	s.WaitsFor = licensing.WaitsForEarlier(plan.Status, order, earlier)
+	var err error
 	if s.Rules, err = lookup.ReadOrderInput(ctx, r.APIReader, plan, order); err != nil {
 		return s, err
 	}
@@ -129,7 +136,7 @@ func (r *OrderReconciler) snapshot(ctx context.Context, order *v1alpha1.LicenseO
 }
 
 // earlierOrders returns the plan's orders placed after the last one its status holds and before
-// order. A rejection in the cache is final and is taken from there; any other is read from the API
+// order; orders of an earlier plan of the same name are none of them. A rejection in the cache is final and is taken from there; any other is read from the API
 // server, which may know it settled.
 func (r *OrderReconciler) earlierOrders(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, order *v1alpha1.LicenseOrder) ([]v1alpha1.LicenseOrder, error) {
 	var earlier []v1alpha1.LicenseOrder
@@ -137,7 +144,9 @@ func (r *OrderReconciler) earlierOrders(ctx context.Context, plan *v1alpha1.Cust
 		key := client.ObjectKey{Namespace: order.Namespace, Name: licensing.OrderName(plan.Name, rev)}
 		o := &v1alpha1.LicenseOrder{}
 		if err := r.Get(ctx, key, o); err == nil && o.Status.State == v1alpha1.OrderRejected {
-			earlier = append(earlier, *o)
+			if licensing.BelongsTo(o, plan) {
+				earlier = append(earlier, *o)
+			}
 			continue
 		}
 		if err := r.APIReader.Get(ctx, key, o); err != nil {
@@ -146,7 +155,9 @@ func (r *OrderReconciler) earlierOrders(ctx context.Context, plan *v1alpha1.Cust
 			}
 			return nil, err
 		}
-		earlier = append(earlier, *o)
+		if licensing.BelongsTo(o, plan) { // not an order of an earlier plan of the same name
+			earlier = append(earlier, *o)
+		}
 	}
 	return earlier, nil
 }

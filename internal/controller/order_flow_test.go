@@ -57,7 +57,7 @@ var _ = Describe("The order loop", func() {
 		o := getOrder(ns, "eul-1")(Default)
 		Expect(o.Labels).To(HaveKeyWithValue(v1alpha1.PlanLabel, "eul"))
 		Expect(o.Spec).To(Equal(v1alpha1.LicenseOrderSpec{
-			Plan: "eul", Customer: "Acme Corp", Revision: 1, Change: v1alpha1.ChangeNew, Product: "t-eul", SKU: "T-EUL",
+			Plan: "eul", PlanUID: got.UID, Customer: "Acme Corp", Revision: 1, Change: v1alpha1.ChangeNew, Product: "t-eul", SKU: "T-EUL",
 			PaymentPlan: v1alpha1.Monthly, Quantity: 10, EffectiveDate: "2026-03-10", PurchaseReference: "PO-1", PlanGeneration: 1,
 		}))
 		Expect(o.Status.State).To(Equal(v1alpha1.OrderFulfilled))

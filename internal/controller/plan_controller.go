@@ -2,10 +2,13 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
@@ -48,6 +51,7 @@ func (r *PlanReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	if err := r.Get(ctx, req.NamespacedName, plan); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.expect.forget(req.NamespacedName)
+			r.probes.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -82,15 +86,14 @@ func (r *PlanReconciler) snapshot(ctx context.Context, plan *v1alpha1.CustomerLi
 	if err != nil {
 		return s, err
 	}
-	for _, o := range orders {
-		if o.Spec.Revision > plan.Status.Revision {
-			s.Orders = append(s.Orders, o)
-		}
-	}
-	if key := client.ObjectKeyFromObject(plan); r.probes.needed(key) {
-		if s.Orders, err = probe(ctx, r.APIReader, plan, s.Orders); err != nil {
+	// Only the plan's own orders count: those of an earlier plan of the same name are its history.
+	s.Orders, _ = licensing.OwnOrders(plan, orders)
+	s.PriorRevision = r.probes.priorOf(plan)
+	if key := client.ObjectKeyFromObject(plan); r.probes.needed(key) || probeGap(plan, s.Orders, s.PriorRevision) {
+		if s.Orders, s.PriorRevision, err = probe(ctx, r.APIReader, plan, s.Orders, s.PriorRevision); err != nil {
 			return s, err
 		}
+		r.probes.setPrior(plan, s.PriorRevision)
 		r.probes.done(key)
 	}
 	if plan.Status.ExpiredOn != "" {
@@ -144,19 +147,80 @@ func (r *PlanReconciler) write(ctx context.Context, plan *v1alpha1.CustomerLicen
 	}
 	if d.Place != nil {
 		if err := r.placeOrder(ctx, plan, *d.Place); err != nil {
+			if !refusedWrite(err) {
+				return err
+			}
+			// The plan says why it is not ordered; the order is tried again with the
+			// controller's backoff, and at once when the spec changes. The condition says the same
+			// each time, so the status is written once, not on every try.
+			r.setNotPlaced(plan, &d, err)
+			if d.WriteStatus {
+				if werr := r.writeStatus(ctx, plan, d.Status); werr != nil {
+					return werr
+				}
+			}
 			return err
 		}
 	}
 	if !d.WriteStatus {
 		return nil
 	}
+	return r.writeStatus(ctx, plan, d.Status)
+}
+
+// writeStatus writes the plan's status, guarded by the resourceVersion it was read at.
+func (r *PlanReconciler) writeStatus(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, st v1alpha1.CustomerLicensePlanStatus) error {
 	from := plan.ResourceVersion
-	plan.Status = d.Status
+	plan.Status = st
 	if err := r.Status().Update(ctx, plan, client.FieldOwner(FieldOwner)); err != nil {
 		return client.IgnoreNotFound(err)
 	}
 	r.expect.wrote(client.ObjectKeyFromObject(plan), from)
 	return nil
+}
+
+// refusedWrite reports whether the API server refused a write for what it is (invalid, forbidden,
+// refused by an admission policy or webhook), as opposed to a conflict with another writer, a
+// rate limit, or a failure of the connection or the server, which pass.
+func refusedWrite(err error) bool {
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) {
+		return false
+	}
+	code := status.Status().Code
+	switch {
+	case apierrors.IsConflict(err), apierrors.IsAlreadyExists(err), apierrors.IsTooManyRequests(err),
+		apierrors.IsTimeout(err), apierrors.IsServerTimeout(err), apierrors.IsNotFound(err):
+		return false
+	}
+	return code >= 400 && code < 500
+}
+
+// setNotPlaced turns the decision's Ready condition into the refusal of the order it placed: the
+// plan is not being ordered, and a person must act on what the API server said.
+func (r *PlanReconciler) setNotPlaced(plan *v1alpha1.CustomerLicensePlan, d *licensing.PlanDecision, err error) {
+	now := r.Clock.Now()
+	name := licensing.OrderName(plan.Name, d.Place.Revision)
+	answer := err.Error()
+	if status := apierrors.APIStatus(nil); errors.As(err, &status) && status.Status().Message != "" {
+		answer = status.Status().Message
+	}
+	ready := metav1.Condition{Type: v1alpha1.PlanReady, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonOrderNotPlaced,
+		Message: fmt.Sprintf("the API server refused to create order %s (%s: %d x %s, %s): %s. Nothing was ordered; the operator tries again, and at once when the spec changes",
+			name, d.Place.Change, d.Place.Quantity, d.Place.Product, d.Place.PaymentPlan, answer)}
+	licensing.SetCondition(&d.Status.Conditions, ready, plan.Generation, now)
+	licensing.SetProgressConditions(&d.Status.Conditions, ready, plan.Generation, now)
+	// A condition whose status is what the stored status says keeps its transition time: the
+	// decision set Reconciling for the order it meant to place, and this puts Stalled back.
+	for i := range d.Status.Conditions {
+		c := &d.Status.Conditions[i]
+		if old := meta.FindStatusCondition(plan.Status.Conditions, c.Type); old != nil && old.Status == c.Status {
+			c.LastTransitionTime = old.LastTransitionTime
+		}
+	}
+	if d.WriteStatus = !equality.Semantic.DeepEqual(plan.Status, d.Status); d.WriteStatus {
+		r.Recorder.Eventf(plan, nil, corev1.EventTypeWarning, v1alpha1.ReasonOrderNotPlaced, "PlaceOrder", "%s", ready.Message)
+	}
 }
 
 // patchFinalizer adds or removes the cancellation finalizer with a patch of the finalizers alone:

@@ -101,13 +101,15 @@ func (r *PlanReconciler) allPlans(ctx context.Context, _ client.Object) []reconc
 
 // neighbours watches plans for the sake of the customer's other plans: when a plan's licenses in
 // force change, or whether it is being ordered, a plan of a product that requires another may now
-// meet (or break) its requirement. A plan seen for the first time with a status may have a
-// fulfilled order its status does not hold yet (a restart, another replica): it is read from the
-// API server.
+// meet (or break) its requirement. A plan seen for the first time after a start (the cache's
+// initial list), or with a status, may have a fulfilled order its status does not hold yet (a
+// restart, another replica), even when it has no status at all (a process that died between
+// placing an order and writing the plan's first status): its orders are read from the API server.
+// A plan created while the process runs is not: it has ordered nothing yet.
 func (r *PlanReconciler) neighbours() handler.EventHandler {
 	return handler.TypedFuncs[client.Object, reconcile.Request]{
 		CreateFunc: func(_ context.Context, e event.CreateEvent, _ workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			if p := e.Object.(*v1alpha1.CustomerLicensePlan); p.Status.Revision > 0 || len(p.Status.Conditions) > 0 {
+			if p := e.Object.(*v1alpha1.CustomerLicensePlan); e.IsInInitialList || p.Status.Revision > 0 || len(p.Status.Conditions) > 0 {
 				r.probes.mark(client.ObjectKeyFromObject(p))
 			}
 		},

@@ -127,7 +127,7 @@ func describeRequest(r ChangeRequest) string {
 //     placed, is being processed or waits for an approval, or the plan's Cancellation is being
 //     recorded;
 //   - Stalled when only a person can put the spec in force: its order was rejected or denied, the
-//     spec breaks a rule, or the plan expired.
+//     spec breaks a rule, the plan expired, or the API server refused to create its order.
 //
 // They carry Ready's reason and message, so that every tool shows the same sentence.
 func SetProgressConditions(conds *[]metav1.Condition, ready metav1.Condition, generation int64, now time.Time) {
@@ -136,7 +136,7 @@ func SetProgressConditions(conds *[]metav1.Condition, ready metav1.Condition, ge
 		switch ready.Reason {
 		case v1alpha1.ReasonOrderPending, v1alpha1.ReasonAwaitingApproval, v1alpha1.ReasonCancelled:
 			reconciling = true
-		case v1alpha1.ReasonOrderRejected, v1alpha1.ReasonInvalidSpec, v1alpha1.ReasonExpired:
+		case v1alpha1.ReasonOrderRejected, v1alpha1.ReasonInvalidSpec, v1alpha1.ReasonExpired, v1alpha1.ReasonOrderNotPlaced:
 			stalled = true
 		}
 	}

@@ -32,6 +32,9 @@ type PlanSnapshot struct {
 	// OtherPlans are the customer's other plans with licenses in force, and Ordering those being
 	// ordered: gathered when the product the spec asks for requires another.
 	OtherPlans, Ordering []ActivePlan
+	// PriorRevision is the highest revision the orders of an earlier plan of the same name used,
+	// when it is known (a plan deleted and declared again): the plan numbers its orders above it.
+	PriorRevision int64
 	// Now is the current time.
 	Now time.Time
 }
@@ -75,7 +78,7 @@ func DecidePlan(s PlanSnapshot) PlanDecision {
 			return PlanDecision{Release: true}
 		case CancelPlace:
 			req := CancellationRequest(plan.Spec, d.Status, s.Now)
-			d.Place = orderFor(plan, req, nextRevision(d.Status, latest), s.Profile, s.Catalog)
+			d.Place = orderFor(plan, req, nextRevision(d.Status, latest, s.PriorRevision), s.Profile, s.Catalog)
 		}
 		r.Cancelling = true
 	} else {
@@ -101,7 +104,7 @@ func DecidePlan(s PlanSnapshot) PlanDecision {
 			r.SpecRefusal = ValidateSpec(OrderInput{CostCenter: EffectiveCostCenter(plan.Spec.CostCenter, s.Profile), Profile: s.Profile})
 		default:
 			if req := due.Orders[0].ChangeRequest; s.mayPlace(req, latest, &r) {
-				d.Place = orderFor(plan, req, nextRevision(d.Status, latest), s.Profile, s.Catalog)
+				d.Place = orderFor(plan, req, nextRevision(d.Status, latest, s.PriorRevision), s.Profile, s.Catalog)
 			}
 		}
 	}
@@ -213,7 +216,7 @@ func setPlanStatus(st *v1alpha1.CustomerLicensePlanStatus, generation int64, r R
 // what it bills.
 func orderFor(plan *v1alpha1.CustomerLicensePlan, req ChangeRequest, revision int64, profile *v1alpha1.BillingProfileSpec, catalog map[string]*v1alpha1.LicenseProductSpec) *v1alpha1.LicenseOrderSpec {
 	spec := req.OrderSpec(revision)
-	spec.Plan, spec.Customer = plan.Name, plan.Spec.Customer
+	spec.Plan, spec.PlanUID, spec.Customer = plan.Name, plan.UID, plan.Spec.Customer
 	if p := catalog[req.Product]; p != nil {
 		spec.SKU = p.SKU
 	}
@@ -239,9 +242,10 @@ func OrderName(plan string, revision int64) string {
 	return fmt.Sprintf("%s-%d", plan, revision)
 }
 
-// nextRevision is one more than the highest revision the plan or its orders used.
-func nextRevision(st v1alpha1.CustomerLicensePlanStatus, latest *v1alpha1.LicenseOrder) int64 {
-	rev := st.Revision
+// nextRevision is one more than the highest revision the plan, its orders or an earlier plan of
+// its name (prior) used.
+func nextRevision(st v1alpha1.CustomerLicensePlanStatus, latest *v1alpha1.LicenseOrder, prior int64) int64 {
+	rev := max(st.Revision, prior)
 	if latest != nil && latest.Spec.Revision > rev {
 		rev = latest.Spec.Revision
 	}

@@ -29,10 +29,10 @@ type outcome struct {
 	ops []*operator
 }
 
-// runWorkload runs the whole workload in a fresh namespace with the given replicas.
-func runWorkload(prefix string, ref *result, replicas ...replica) (*outcome, error) {
+// runWorkload runs the whole workload w in a fresh namespace with the given replicas.
+func runWorkload(w *workload, prefix string, ref *result, replicas ...replica) (*outcome, error) {
 	ctx := context.Background()
-	r, err := newRun(ctx, prefix, ref)
+	r, err := newRun(ctx, w, prefix, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func runWorkload(prefix string, ref *result, replicas ...replica) (*outcome, err
 		out.ops = append(out.ops, op)
 	}
 	start := time.Now()
-	werr := r.workload(0, len(steps))
+	werr := r.workload(0, len(w.steps))
 	out.res = r.finish(werr, start)
 	if err := stopAll(out.ops); err != nil {
 		out.res.err = errors.Join(out.res.err, err)
@@ -62,34 +62,38 @@ func stopAll(ops []*operator) error {
 	return errors.Join(errs...)
 }
 
-// The reference run is made once, by the first spec that needs it.
-var (
-	refOnce   sync.Once
-	reference *result
-	refWrites []string
-	refErr    error
-)
+// The reference run of each workload is made once, by the first spec that needs it.
+type referenceOf struct {
+	once   sync.Once
+	res    *result
+	writes []string
+	err    error
+}
 
-func referenceRun() (*result, []string) {
-	refOnce.Do(func() {
-		out, err := runWorkload("ref", nil, replica{name: "reference", cfg: cfg})
+var references sync.Map // workload name -> *referenceOf
+
+func referenceRun(w *workload) (*result, []string) {
+	v, _ := references.LoadOrStore(w.name, &referenceOf{})
+	ref := v.(*referenceOf)
+	ref.once.Do(func() {
+		out, err := runWorkload(w, "ref-"+w.name, nil, replica{name: "reference", cfg: cfg})
 		if err != nil {
-			refErr = err
+			ref.err = err
 			return
 		}
-		reference, refWrites, refErr = out.res, out.ops[0].firstLog().list(), out.res.err
-		if refErr != nil {
-			refErr = fmt.Errorf("%w\nstatuses after each step:\n  %s\norder history:\n  %s", refErr,
+		ref.res, ref.writes, ref.err = out.res, out.ops[0].firstLog().list(), out.res.err
+		if ref.err != nil {
+			ref.err = fmt.Errorf("%w\nstatuses after each step:\n  %s\norder history:\n  %s", ref.err,
 				strings.Join(out.res.statuses, "\n  "), strings.Join(out.res.history, "\n  "))
 		}
 		summary.Lock()
-		summary.k, summary.referenceTook = len(refWrites), out.res.took
+		summary.workload(w.name).k, summary.workload(w.name).referenceTook = len(ref.writes), out.res.took
 		summary.Unlock()
 	})
-	if refErr != nil {
-		Fail("the reference run failed: nothing can be compared with it: " + refErr.Error())
+	if ref.err != nil {
+		Fail("the reference run of workload " + w.name + " failed: nothing can be compared with it: " + ref.err.Error())
 	}
-	return reference, refWrites
+	return ref.res, ref.writes
 }
 
 // failures collects runs whose history differs from the reference's.
@@ -136,65 +140,75 @@ func verdict(equal bool) string {
 }
 
 var _ = Describe("Exactly once", Ordered, ContinueOnFailure, func() {
-	It("1. reference: the workload with a counting client", func() {
-		ref, writes := referenceRun()
-		say("reference run: K = %d writes, %.1f s", len(writes), ref.took.Seconds())
-		for i, w := range writes {
-			say("  write %3d  %s", i+1, w)
-		}
-		say("statuses after each step:")
-		for _, s := range ref.statuses {
-			say("  %s", s)
-		}
-		say("order history:")
-		for _, h := range ref.history {
-			say("  %s", h)
+	It("1. reference: each workload with a counting client", func() {
+		for _, w := range selectedWorkloads() {
+			ref, writes := referenceRun(w)
+			say("reference run of %s: K = %d writes, %.1f s", w.name, len(writes), ref.took.Seconds())
+			for i, wr := range writes {
+				say("  write %3d  %s", i+1, wr)
+			}
+			say("statuses after each step:")
+			for _, s := range ref.statuses {
+				say("  %s", s)
+			}
+			say("order history:")
+			for _, h := range ref.history {
+				say("  %s", h)
+			}
 		}
 	})
 
-	It("2. crash-point sweep: a fault at every write, lost and unheard", func() {
-		ref, writes := referenceRun()
-		k, every := len(writes), envInt("FAULTS_EVERY", 1)
+	It("2. crash-point sweep: a fault at every write of every workload, lost and unheard", func() {
+		every := envInt("FAULTS_EVERY", 1)
 		start := time.Now()
 		var fails failures
-		tried, equal, notReached := 0, 0, 0
-		for at := 1; at <= k; at += every {
-			for _, mode := range []faultMode{lost, unheard} {
-				name := fmt.Sprintf("k=%d/%s", at, mode)
-				out, err := runWorkload(fmt.Sprintf("k%d-%s", at, mode), ref,
-					replica{name: name, cfg: cfg, fault: &fault{k: at, mode: mode}})
-				Expect(err).NotTo(HaveOccurred())
-				tried++
-				hit := out.ops[0].firstLog().hit
-				if hit == "" {
-					notReached++
-					n, _ := out.ops[0].writes()
-					hit = fmt.Sprintf("(not reached: %d writes)", n)
+		for _, w := range selectedWorkloads() {
+			ref, writes := referenceRun(w)
+			k := len(writes)
+			wstart := time.Now()
+			tried, equal, notReached := 0, 0, 0
+			for at := 1; at <= k; at += every {
+				for _, mode := range []faultMode{lost, unheard} {
+					name := fmt.Sprintf("%s k=%d/%s", w.name, at, mode)
+					out, err := runWorkload(w, fmt.Sprintf("%s-k%d-%s", w.name, at, mode), ref,
+						replica{name: name, cfg: cfg, fault: &fault{k: at, mode: mode}})
+					Expect(err).NotTo(HaveOccurred())
+					tried++
+					hit := out.ops[0].firstLog().hit
+					if hit == "" {
+						notReached++
+						n, _ := out.ops[0].writes()
+						hit = fmt.Sprintf("(not reached: %d writes)", n)
+					}
+					differs := fails.add(name, ref, out.res)
+					if !differs {
+						equal++
+					}
+					say("crash %-40s at %-48s managers=%d %5.1fs  %s", name, hit, out.ops[0].managers(), out.res.took.Seconds(), verdict(!differs))
 				}
-				differs := fails.add(name, ref, out.res)
-				if !differs {
-					equal++
-				}
-				say("crash %-13s at %-48s managers=%d %5.1fs  %s", name, hit, out.ops[0].managers(), out.res.took.Seconds(), verdict(!differs))
 			}
+			took := time.Since(wstart)
+			summary.Lock()
+			f := summary.workload(w.name)
+			f.crashTried, f.crashEqual, f.crashNotReached, f.sweepTook = tried, equal, notReached, took
+			summary.Unlock()
+			say("crash-point sweep of %s: K = %d, every %d: crash points tried %d, histories equal %d, not reached %d; %s",
+				w.name, k, every, tried, equal, notReached, took.Round(time.Second))
 		}
-		took := time.Since(start)
 		summary.Lock()
-		summary.crashTried, summary.crashEqual, summary.crashNotReached, summary.sweepTook = tried, equal, notReached, took
+		summary.sweepTook = time.Since(start)
 		summary.Unlock()
-		say("crash-point sweep: K = %d, every %d: crash points tried %d, histories equal %d, not reached %d; %s in all",
-			k, every, tried, equal, notReached, took.Round(time.Second))
 		fails.check("crash runs")
 	})
 
 	It("3a. two replicas without leader election", func() {
-		ref, _ := referenceRun()
+		ref, _ := referenceRun(lifecycle)
 		n := envInt("FAULTS_RACES", 10)
 		var fails failures
 		equal := 0
 		for i := 1; i <= n; i++ {
 			name := fmt.Sprintf("race %d", i)
-			out, err := runWorkload(fmt.Sprintf("race%d", i), ref,
+			out, err := runWorkload(lifecycle, fmt.Sprintf("race%d", i), ref,
 				replica{name: "replica-a", cfg: cfg}, replica{name: "replica-b", cfg: cfg})
 			Expect(err).NotTo(HaveOccurred())
 			differs := fails.add(name, ref, out.res)
@@ -213,13 +227,13 @@ var _ = Describe("Exactly once", Ordered, ContinueOnFailure, func() {
 	})
 
 	It("3b. two replicas, one of whose watch events lag 250-500 ms", func() {
-		ref, _ := referenceRun()
+		ref, _ := referenceRun(lifecycle)
 		n := envInt("FAULTS_RACES", 10)
 		var fails failures
 		equal := 0
 		for i := 1; i <= n; i++ {
 			name := fmt.Sprintf("lag %d", i)
-			out, err := runWorkload(fmt.Sprintf("lag%d", i), ref,
+			out, err := runWorkload(lifecycle, fmt.Sprintf("lag%d", i), ref,
 				replica{name: "replica", cfg: cfg}, replica{name: "lagging", cfg: laggingConfig(cfg)})
 			Expect(err).NotTo(HaveOccurred())
 			differs := fails.add(name, ref, out.res)
@@ -238,9 +252,9 @@ var _ = Describe("Exactly once", Ordered, ContinueOnFailure, func() {
 	})
 
 	It("4. leader failover: the standby takes over within 24 s and applies nothing twice", func() {
-		ref, _ := referenceRun()
+		ref, _ := referenceRun(lifecycle)
 		ctx := context.Background()
-		r, err := newRun(ctx, "failover", ref)
+		r, err := newRun(ctx, lifecycle, "failover", ref)
 		Expect(err).NotTo(HaveOccurred())
 		le := &leaderElection{id: "faults-" + r.ns}
 		var ops []*operator
@@ -282,7 +296,7 @@ var _ = Describe("Exactly once", Ordered, ContinueOnFailure, func() {
 			say("failover: %s killed after step %d (%s)", leader.name, i+1, steps[i].name)
 		}
 		start := time.Now()
-		werr := r.workload(0, len(steps))
+		werr := r.workload(0, len(lifecycle.steps))
 		res := r.finish(werr, start)
 		var took time.Duration
 		select {

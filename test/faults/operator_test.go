@@ -212,7 +212,9 @@ func (op *operator) startLocked(f *fault) error {
 	w := &writeLog{fault: f}
 	opts := testenv.ManagerOptions(testEnv, scheme)
 	opts.Controller = config.Controller{SkipNameValidation: ptr.To(true)}
-	opts.Cache = cache.Options{DefaultNamespaces: map[string]cache.Config{op.ns: {}}}
+	// The cache is the operator's own (cachecfg: no fulfilled order, as in production), limited to
+	// the run's namespace.
+	opts.Cache.DefaultNamespaces = map[string]cache.Config{op.ns: {}}
 	opts.NewClient = newClientFunc(w)
 	opts.Logger = operatorLog.WithName(op.name).WithValues("instance", len(op.all)+1)
 	if op.leader != nil {

@@ -4,25 +4,28 @@
 //
 // # What is proved
 //
-// One fixed, deterministic workload drives a plan through its life (workload_test.go): a new
-// Monthly plan started two months ago (New + two catch-up renewals), an increase, four
-// assignments, a decrease below usage (refused, UsageBelowMinimum) that is ordered once an
+// Fixed, deterministic workloads drive a plan through its life (workload_test.go). The lifecycle
+// workload: a new Monthly plan started two months ago (New + two catch-up renewals), an increase,
+// four assignments, a decrease below usage (refused, UsageBelowMinimum) that is ordered once an
 // assignment is deleted, a payment plan change (next term), an upgrade within the Endpoint family
 // (at once), the clock moved past the term end (a renewal), and the plan deleted (Cancellation).
+// The others: a plan started three months back (New + three catch-up renewals, each placed before
+// the plan's status is written); a trial converted to Monthly, renewed and deleted; a trial left
+// to end (Expiry) and deleted; a plan deleted in its renewal window with its Renewal open.
 // After each step the workload waits until the operator has settled and records the plan's
 // status; at the end it records the order history (per order: revision, change, quantities,
 // effective date, product, payment plan, state, reason, charge). Each run has its own namespace
 // and its own fake clock; runs are compared with the reference run, line by line.
 //
-//  1. Reference: the workload once, with a client that counts the operator's writes (Create,
+//  1. Reference: each workload once, with a client that counts the operator's writes (Create,
 //     Update, Patch, Delete, DeleteAllOf, Apply and the status writes; Events are not counted):
 //     K writes.
-//  2. Crash-point sweep: for every k in 1..K, twice: the k-th write is "lost" (not sent, an error
+//  2. Crash-point sweep: for every workload and every k in 1..K of its reference, twice: the k-th write is "lost" (not sent, an error
 //     returned) or "unheard" (sent and done, then an error returned as if the connection broke).
 //     From that write on the process is dead: it writes nothing more, it is stopped (its context
 //     cancelled, Start returned) and a fresh manager (new cache, new client, no fault) carries on.
 //     History and statuses must equal the reference.
-//  3. Two replicas without leader election run through the workload together, FAULTS_RACES times;
+//  3. Two replicas without leader election run through the lifecycle workload together, FAULTS_RACES times;
 //     then FAULTS_RACES times with one replica whose watch events of plans and assignments arrive
 //     250-500 ms late. Each history must equal the reference.
 //  4. Leader failover: two replicas with leader election (lease 15 s, renew deadline 10 s, retry
@@ -43,6 +46,8 @@
 // and `make test` compile it but do not run it. Environment:
 //
 //	FAULTS_EVERY=n   try every n-th crash point only (default 1: all)
+//	FAULTS_WORKLOADS=a,b  sweep only these workloads (default all: lifecycle, catch-up,
+//	                 trial-converted, trial-ended, renewal-window-deletion)
 //	FAULTS_RACES=n   runs of two racing replicas, and of a lagging replica (default 10 each)
 //	FAULTS_LOG=path  where the operator's logs go (default $TMPDIR/license-operator-faults.log)
 //
@@ -55,7 +60,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -141,13 +148,11 @@ func envInt(name string, def int) int {
 }
 
 // summary holds the figures of the suite, printed at its end.
-var summary struct {
+var summary suiteFigures
+
+type suiteFigures struct {
 	sync.Mutex
-	k                int
-	referenceTook    time.Duration
-	crashTried       int
-	crashEqual       int
-	crashNotReached  int
+	workloads        []*workloadFigures
 	sweepTook        time.Duration
 	racesRun         int
 	racesEqual       int
@@ -156,6 +161,45 @@ var summary struct {
 	failoverSeconds  float64
 	failoverEqual    string
 	failoverMeasured bool
+}
+
+// workloadFigures are the figures of one workload: its reference run and its crash-point sweep.
+type workloadFigures struct {
+	name            string
+	k               int
+	referenceTook   time.Duration
+	crashTried      int
+	crashEqual      int
+	crashNotReached int
+	sweepTook       time.Duration
+}
+
+// workload returns the figures of the named workload; the caller holds the lock.
+func (s *suiteFigures) workload(name string) *workloadFigures {
+	for _, f := range s.workloads {
+		if f.name == name {
+			return f
+		}
+	}
+	f := &workloadFigures{name: name}
+	s.workloads = append(s.workloads, f)
+	return f
+}
+
+// selectedWorkloads are the workloads the sweep runs: those FAULTS_WORKLOADS names (a comma-separated
+// list), or all.
+func selectedWorkloads() []*workload {
+	names := os.Getenv("FAULTS_WORKLOADS")
+	if names == "" {
+		return workloads
+	}
+	var out []*workload
+	for _, w := range workloads {
+		if slices.Contains(strings.Split(names, ","), w.name) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 func printSummary() {
@@ -171,12 +215,16 @@ func printSummary() {
 	say("│ fault injection summary                      │                              │")
 	say("├──────────────────────────────────────────────┼──────────────────────────────┤")
 	row := func(k, v string) { say("│ %-44s │ %-28s │", k, v) }
-	row("writes of the reference run (K)", fmt.Sprint(s.k))
-	row("one workload run (reference)", s.referenceTook.Round(100*time.Millisecond).String())
-	row("crash points tried (lost + unheard)", fmt.Sprint(s.crashTried))
-	row("  histories equal", fmt.Sprint(s.crashEqual))
-	row("  fault not reached (run made fewer writes)", fmt.Sprint(s.crashNotReached))
-	row("  sweep time", s.sweepTook.Round(time.Second).String())
+	for _, f := range s.workloads {
+		row("workload "+f.name, "")
+		row("  writes of the reference run (K)", fmt.Sprint(f.k))
+		row("  one workload run (reference)", f.referenceTook.Round(100*time.Millisecond).String())
+		row("  crash points tried (lost + unheard)", fmt.Sprint(f.crashTried))
+		row("    histories equal", fmt.Sprint(f.crashEqual))
+		row("    fault not reached (fewer writes)", fmt.Sprint(f.crashNotReached))
+		row("    sweep time", f.sweepTook.Round(time.Second).String())
+	}
+	row("crash-point sweep, all workloads", s.sweepTook.Round(time.Second).String())
 	row("race runs (2 replicas) equal", fmt.Sprintf("%d of %d", s.racesEqual, s.racesRun))
 	row("lagging-replica runs equal", fmt.Sprintf("%d of %d", s.lagEqual, s.lagRun))
 	row("failover (standby elected after kill)", failover)

@@ -21,8 +21,24 @@ import (
 	"github.com/partnerops/license-operator/api/v1alpha1"
 )
 
-// planName is the plan every run drives, each in a namespace of its own.
+// planName is the plan the lifecycle workload drives, each run in a namespace of its own.
 const planName = "ep"
+
+// workload is a fixed, deterministic sequence of steps that drives one plan (plan) through a part
+// of its life. Every workload is run once as the reference, then with a crash at each of its
+// writes (faults_test.go): together they make every kind of write the operator makes in every
+// state it makes it from.
+type workload struct {
+	name  string
+	plan  string
+	steps []step
+}
+
+// lifecycle is the workload the race, lag and failover specs run too: a plan's whole life.
+var lifecycle = &workload{name: "lifecycle", plan: planName, steps: steps}
+
+// workloads are the workloads of the crash-point sweep.
+var workloads = []*workload{lifecycle, catchUp, trialConverted, trialEnded, renewalWindowDeletion}
 
 // runStart is the fake clock's time when a run starts: the plan's start date lies two months
 // before, so its New order is followed by two catch-up renewals.
@@ -32,11 +48,25 @@ var runStart = time.Date(2026, time.March, 10, 9, 30, 0, 0, time.UTC)
 // testCatalog). The workload's plan moves within the Endpoint family, basic to plus; t-eul is a
 // product of another family that no run touches and that must stay so.
 func catalog() []*v1alpha1.LicenseProduct {
+	trial := product("t-trial", "T-TRIAL", "Connect", "Monthly", "10.00")
+	trial.Spec.Trial = &v1alpha1.TrialOffer{Days: 30, MaxLicenses: 10}
 	return []*v1alpha1.LicenseProduct{
 		product("t-eul", "T-EUL", "VMR", "Monthly", "10.00", "Prepay1Y", "100.00"),
 		product("t-endpoint-basic", "T-EP-BASIC", "Endpoint", "Monthly", "5.00", "Prepay3Y", "150.00"),
 		product("t-endpoint-plus", "T-EP-PLUS", "Endpoint", "Monthly", "8.00", "Prepay3Y", "240.00"),
+		trial,
 	}
+}
+
+// createCatalog creates the catalog's products that do not exist yet (they are cluster-scoped,
+// shared by every run).
+func createCatalog(r *run) error {
+	for _, p := range catalog() {
+		if err := k8sClient.Create(r.ctx, p); err != nil && !apierrors.IsAlreadyExists(err) {
+			return err
+		}
+	}
+	return nil
 }
 
 func product(name, sku string, family v1alpha1.ProductFamily, prices ...string) *v1alpha1.LicenseProduct {
@@ -70,10 +100,8 @@ func product(name, sku string, family v1alpha1.ProductFamily, prices ...string) 
 // (licensing.Superseded judges the order with upgrade=false, as if it were deferred).
 var steps = []step{
 	{name: "new plan, 2 catch-up renewals", act: func(r *run) error {
-		for _, p := range catalog() {
-			if err := k8sClient.Create(r.ctx, p); err != nil && !apierrors.IsAlreadyExists(err) {
-				return err
-			}
+		if err := createCatalog(r); err != nil {
+			return err
 		}
 		p := &v1alpha1.CustomerLicensePlan{
 			ObjectMeta: metav1.ObjectMeta{Namespace: r.ns, Name: planName},
@@ -133,20 +161,128 @@ var steps = []step{
 	{name: "clock past the term end: renewal", act: func(r *run) error {
 		return r.travel(time.Date(2026, time.April, 5, 1, 0, 0, 0, time.UTC))
 	}, done: inForceAt(9)},
-	{name: "delete the plan: cancellation", act: func(r *run) error {
-		p := &v1alpha1.CustomerLicensePlan{ObjectMeta: metav1.ObjectMeta{Namespace: r.ns, Name: planName}}
-		return k8sClient.Delete(r.ctx, p)
-	}, done: func(v view) error {
-		if v.plan != nil {
-			return fmt.Errorf("the plan is still there (deletionTimestamp %v, finalizers %v)", v.plan.DeletionTimestamp, v.plan.Finalizers)
+	deletion,
+}
+
+// deletion deletes the plan; its Cancellation is recorded and the plan goes.
+var deletion = step{name: "delete the plan: cancellation", act: func(r *run) error {
+	p := &v1alpha1.CustomerLicensePlan{ObjectMeta: metav1.ObjectMeta{Namespace: r.ns, Name: r.w.plan}}
+	return k8sClient.Delete(r.ctx, p)
+}, done: func(v view) error {
+	if v.plan != nil {
+		return fmt.Errorf("the plan is still there (deletionTimestamp %v, finalizers %v)", v.plan.DeletionTimestamp, v.plan.Finalizers)
+	}
+	last := lastOrder(v)
+	if last == nil || last.Spec.Change != v1alpha1.ChangeCancellation || last.Status.State != v1alpha1.OrderFulfilled {
+		return fmt.Errorf("the latest order is not a fulfilled Cancellation: %s", describeOrder(last))
+	}
+	return nil
+}}
+
+// createPlan is a step's action that creates the workload's plan (and the catalog).
+func createPlan(product string, quantity int32, pp v1alpha1.PaymentPlan, startDate v1alpha1.Date) func(r *run) error {
+	return func(r *run) error {
+		if err := createCatalog(r); err != nil {
+			return err
 		}
-		last := lastOrder(v)
-		if last == nil || last.Spec.Change != v1alpha1.ChangeCancellation || last.Status.State != v1alpha1.OrderFulfilled {
-			return fmt.Errorf("the latest order is not a fulfilled Cancellation: %s", describeOrder(last))
+		p := &v1alpha1.CustomerLicensePlan{
+			ObjectMeta: metav1.ObjectMeta{Namespace: r.ns, Name: r.w.plan},
+			Spec: v1alpha1.CustomerLicensePlanSpec{Customer: "Acme Corp", Product: product, Quantity: quantity,
+				PaymentPlan: pp, StartDate: startDate, PurchaseReference: "PO-1"},
+		}
+		return k8sClient.Create(r.ctx, p)
+	}
+}
+
+// travelTo is a step's action that moves the run's clock.
+func travelTo(to time.Time) func(r *run) error {
+	return func(r *run) error { return r.travel(to) }
+}
+
+// inForceFor checks that the plan is in force on payment plan pp, in a term that started on start.
+func inForceFor(pp v1alpha1.PaymentPlan, start v1alpha1.Date) func(v view) error {
+	return func(v view) error {
+		if v.plan == nil {
+			return errors.New("the plan is gone")
+		}
+		if r := readyReason(v.plan); r != v1alpha1.ReasonInForce {
+			return fmt.Errorf("Ready reason is %q, not InForce", r)
+		}
+		st := v.plan.Status
+		if st.PaymentPlan != pp || st.Term == nil || st.Term.Start != start {
+			return fmt.Errorf("in force: %s, term %v; want %s from %s", st.PaymentPlan, st.Term, pp, start)
 		}
 		return nil
-	}},
+	}
 }
+
+// catchUp is the plan of a crash that once wedged a plan for good: a Monthly plan started three
+// months back, whose New is followed by three catch-up renewals, each placed by the reconcile
+// that applies the order before it, before the plan's status is written.
+//
+//	cu-1 New 3 x t-eul Monthly, term 2025-12-10..2026-01-10        3 x 10.00 = 30.00
+//	cu-2..4 Renewals (catch-up) 2026-01-10, 02-10, 03-10                       = 30.00 each
+//	cu-5 Renewal 2026-04-10 (the clock moved)                                   = 30.00
+//	cu-6 Cancellation                                                           =  0.00
+var catchUp = &workload{name: "catch-up", plan: "cu", steps: []step{
+	{name: "new plan started 3 months back: 3 catch-up renewals", act: createPlan("t-eul", 3, v1alpha1.Monthly, "2025-12-10"),
+		done: inForceFor(v1alpha1.Monthly, "2026-03-10")},
+	{name: "clock past the term end: renewal", act: travelTo(time.Date(2026, time.April, 10, 1, 0, 0, 0, time.UTC)),
+		done: inForceFor(v1alpha1.Monthly, "2026-04-10")},
+	deletion,
+}}
+
+// trialConverted is a trial ordered, converted to a paid plan ten days later, renewed, deleted.
+var trialConverted = &workload{name: "trial-converted", plan: "tc", steps: []step{
+	{name: "trial of 2 licenses", act: createPlan("t-trial", 2, v1alpha1.Trial, "2026-03-10"),
+		done: inForceFor(v1alpha1.Trial, "2026-03-10")},
+	{name: "ten days later", act: travelTo(time.Date(2026, time.March, 20, 9, 30, 0, 0, time.UTC)),
+		done: inForceFor(v1alpha1.Trial, "2026-03-10")},
+	{name: "converted to Monthly", act: func(r *run) error {
+		return r.updatePlan(func(p *v1alpha1.CustomerLicensePlan) { p.Spec.PaymentPlan = v1alpha1.Monthly })
+	}, done: inForceFor(v1alpha1.Monthly, "2026-03-20")},
+	{name: "clock past the term end: renewal", act: travelTo(time.Date(2026, time.April, 20, 1, 0, 0, 0, time.UTC)),
+		done: inForceFor(v1alpha1.Monthly, "2026-04-20")},
+	deletion,
+}}
+
+// trialEnded is a trial left to end: its last week, its end (Expiry), and the deletion of the
+// expired plan.
+var trialEnded = &workload{name: "trial-ended", plan: "te", steps: []step{
+	{name: "trial of 2 licenses", act: createPlan("t-trial", 2, v1alpha1.Trial, "2026-03-10"),
+		done: inForceFor(v1alpha1.Trial, "2026-03-10")},
+	{name: "the trial's last week", act: travelTo(time.Date(2026, time.April, 3, 9, 30, 0, 0, time.UTC)),
+		done: inForceFor(v1alpha1.Trial, "2026-03-10")},
+	{name: "clock past the trial's end: expiry", act: travelTo(time.Date(2026, time.April, 9, 1, 0, 0, 0, time.UTC)),
+		done: func(v view) error {
+			if v.plan == nil {
+				return errors.New("the plan is gone")
+			}
+			if r := readyReason(v.plan); r != v1alpha1.ReasonExpired {
+				return fmt.Errorf("Ready reason is %q, not Expired", r)
+			}
+			return nil
+		}},
+	deletion,
+}}
+
+// renewalWindowDeletion is a plan deleted inside its renewal window, with its Renewal placed and
+// open: the Renewal is closed without a charge and the Cancellation recorded.
+var renewalWindowDeletion = &workload{name: "renewal-window-deletion", plan: "rw", steps: []step{
+	{name: "new plan of 4", act: createPlan("t-eul", 4, v1alpha1.Monthly, "2026-03-10"),
+		done: inForceFor(v1alpha1.Monthly, "2026-03-10")},
+	{name: "the renewal window: renewal placed", act: travelTo(time.Date(2026, time.April, 5, 9, 30, 0, 0, time.UTC)),
+		done: func(v view) error {
+			if err := inForceFor(v1alpha1.Monthly, "2026-03-10")(v); err != nil {
+				return err
+			}
+			if last := lastOrder(v); last == nil || last.Spec.Change != v1alpha1.ChangeRenewal {
+				return fmt.Errorf("the latest order is not the Renewal: %s", describeOrder(last))
+			}
+			return nil
+		}},
+	deletion,
+}}
 
 // step is one thing a user does, and (for the reference run) what shows the operator has done it.
 // Other runs wait instead until the plan shows what it showed in the reference run at that step.
@@ -197,6 +333,7 @@ func readyReason(p *v1alpha1.CustomerLicensePlan) string {
 // run is one run of the workload: a namespace, a fake clock, and what it recorded.
 type run struct {
 	name  string
+	w     *workload
 	ns    string
 	ctx   context.Context
 	clock *clocktesting.FakeClock
@@ -219,41 +356,45 @@ type result struct {
 	took     time.Duration
 }
 
-// stepKey is what other runs wait for at a step: what the reference run's plan showed.
+// stepKey is what other runs wait for at a step: what the reference run's plan showed, and how
+// many orders it had (a step whose order is placed ahead of its term, such as a renewal in the
+// renewal window, changes nothing else of the plan).
 type stepKey struct {
 	gone     bool
 	revision int64
 	ready    string
 	assigned int32
+	orders   int
 }
 
 func (k stepKey) String() string {
 	if k.gone {
-		return "plan gone"
+		return fmt.Sprintf("plan gone, orders=%d", k.orders)
 	}
-	return fmt.Sprintf("revision=%d ready=%s assigned=%d", k.revision, k.ready, k.assigned)
+	return fmt.Sprintf("revision=%d ready=%s assigned=%d orders=%d", k.revision, k.ready, k.assigned, k.orders)
 }
 
 func keyOf(v view) stepKey {
 	if v.plan == nil {
-		return stepKey{gone: true}
+		return stepKey{gone: true, orders: len(v.orders)}
 	}
-	return stepKey{revision: v.plan.Status.Revision, ready: readyReason(v.plan), assigned: v.plan.Status.Usage.Assigned}
+	return stepKey{revision: v.plan.Status.Revision, ready: readyReason(v.plan), assigned: v.plan.Status.Usage.Assigned, orders: len(v.orders)}
 }
 
-// newRun makes a namespace of its own (generated from prefix) and a fake clock at runStart.
-func newRun(ctx context.Context, prefix string, ref *result) (*run, error) {
+// newRun makes a run of w with a namespace of its own (generated from prefix) and a fake clock at
+// runStart.
+func newRun(ctx context.Context, w *workload, prefix string, ref *result) (*run, error) {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}
 	if err := k8sClient.Create(ctx, ns); err != nil {
 		return nil, err
 	}
-	return &run{name: ns.Name, ns: ns.Name, ctx: ctx, clock: clocktesting.NewFakeClock(runStart), ref: ref, timeout: stepTimeout}, nil
+	return &run{name: ns.Name, w: w, ns: ns.Name, ctx: ctx, clock: clocktesting.NewFakeClock(runStart), ref: ref, timeout: stepTimeout}, nil
 }
 
-// workload runs steps[from:to] and records the plan's status after each.
+// workload runs the workload's steps[from:to] and records the plan's status after each.
 func (r *run) workload(from, to int) error {
 	for i := from; i < to; i++ {
-		s := steps[i]
+		s := r.w.steps[i]
 		if err := s.act(r); err != nil {
 			return fmt.Errorf("step %d (%s): %w", i+1, s.name, err)
 		}
@@ -285,8 +426,8 @@ func (r *run) finish(err error, start time.Time) *result {
 // a term order (Renewal, Expiry) whose effective date is still to come, and nothing of the plan,
 // its orders or its assignments changes for 300 ms. The reference run waits for what step.done
 // says; every other run waits until the plan shows what the reference run's plan showed at that
-// step (revision, Ready reason, usage, or gone), and then up to 5 s more for the whole recorded
-// status to equal the reference's.
+// step (revision, Ready reason, usage, or gone; and the number of orders), and then up to 5 s
+// more for the whole recorded status to equal the reference's.
 func (r *run) settle(i int) error {
 	var failure string
 	g := NewGomega(func(message string, _ ...int) { failure = message })
@@ -297,7 +438,7 @@ func (r *run) settle(i int) error {
 			v, err = r.look()
 			g.Expect(err).NotTo(HaveOccurred())
 			if r.ref == nil {
-				g.Expect(steps[i].done(v)).To(Succeed())
+				g.Expect(r.w.steps[i].done(v)).To(Succeed())
 			} else {
 				g.Expect(keyOf(v)).To(Equal(r.ref.keys[i]), "what the reference run's plan showed at this step")
 			}
@@ -379,7 +520,7 @@ func fingerprint(v view) string {
 func (r *run) look() (view, error) {
 	v := view{today: r.clock.Now().UTC().Format("2006-01-02")}
 	p := &v1alpha1.CustomerLicensePlan{}
-	switch err := k8sClient.Get(r.ctx, client.ObjectKey{Namespace: r.ns, Name: planName}, p); {
+	switch err := k8sClient.Get(r.ctx, client.ObjectKey{Namespace: r.ns, Name: r.w.plan}, p); {
 	case apierrors.IsNotFound(err):
 	case err != nil:
 		return v, err
@@ -387,7 +528,7 @@ func (r *run) look() (view, error) {
 		v.plan = p
 	}
 	orders := &v1alpha1.LicenseOrderList{}
-	if err := k8sClient.List(r.ctx, orders, client.InNamespace(r.ns), client.MatchingLabels{v1alpha1.PlanLabel: planName}); err != nil {
+	if err := k8sClient.List(r.ctx, orders, client.InNamespace(r.ns), client.MatchingLabels{v1alpha1.PlanLabel: r.w.plan}); err != nil {
 		return v, err
 	}
 	v.orders = orders.Items
@@ -402,7 +543,7 @@ func (r *run) look() (view, error) {
 		return v, err
 	}
 	for _, a := range assignments.Items {
-		if a.Spec.Plan == planName {
+		if a.Spec.Plan == r.w.plan {
 			v.assignments = append(v.assignments, a)
 		}
 	}
@@ -411,7 +552,7 @@ func (r *run) look() (view, error) {
 
 // statusLine is what is compared of the plan's status after step i.
 func (r *run) statusLine(i int, v view) string {
-	head := fmt.Sprintf("%d %s:", i+1, steps[i].name)
+	head := fmt.Sprintf("%d %s:", i+1, r.w.steps[i].name)
 	p := v.plan
 	if p == nil {
 		return head + " plan gone"
@@ -470,7 +611,7 @@ func describeOrder(o *v1alpha1.LicenseOrder) string {
 func (r *run) updatePlan(mutate func(*v1alpha1.CustomerLicensePlan)) error {
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		p := &v1alpha1.CustomerLicensePlan{}
-		if err := k8sClient.Get(r.ctx, client.ObjectKey{Namespace: r.ns, Name: planName}, p); err != nil {
+		if err := k8sClient.Get(r.ctx, client.ObjectKey{Namespace: r.ns, Name: r.w.plan}, p); err != nil {
 			return err
 		}
 		mutate(p)
@@ -485,5 +626,5 @@ func (r *run) travel(to time.Time) error {
 	r.clock.SetTime(to)
 	patch := client.RawPatch(types.MergePatchType,
 		fmt.Appendf(nil, `{"metadata":{"annotations":{"test.licensing.partnerops.io/now":%q}}}`, to.Format(time.RFC3339)))
-	return k8sClient.Patch(r.ctx, &v1alpha1.CustomerLicensePlan{ObjectMeta: metav1.ObjectMeta{Namespace: r.ns, Name: planName}}, patch)
+	return k8sClient.Patch(r.ctx, &v1alpha1.CustomerLicensePlan{ObjectMeta: metav1.ObjectMeta{Namespace: r.ns, Name: r.w.plan}}, patch)
 }
