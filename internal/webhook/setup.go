@@ -39,11 +39,11 @@ func SetupWithManager(mgr ctrl.Manager, clk clock.PassiveClock, operator string)
 	server.Register(orderStatusMutatePath, &webhook.Admission{Handler: &approvalStamper{operator: operator, clock: clk}})
 	server.Register(assignmentMutatePath, &webhook.Admission{Handler: assignmentLabeler{}})
 	if err := ctrl.NewWebhookManagedBy(mgr, &v1alpha1.CustomerLicensePlan{}).
-		WithValidator(&planValidator{client: c, live: live, clock: clk}).Complete(); err != nil {
+		WithValidator(&planValidator{client: c, live: live, clock: clk, operator: operator}).Complete(); err != nil {
 		return err
 	}
 	if err := ctrl.NewWebhookManagedBy(mgr, &v1alpha1.LicenseOrder{}).
-		WithValidator(&orderValidator{client: c, operator: operator}).Complete(); err != nil {
+		WithValidator(&orderValidator{client: c, live: live, operator: operator}).Complete(); err != nil {
 		return err
 	}
 	return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.LicenseAssignment{}).
