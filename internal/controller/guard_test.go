@@ -2,13 +2,17 @@ package controller
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -16,6 +20,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/yaml"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 	"github.com/partnerops/license-operator/internal/licensing"
@@ -247,5 +252,27 @@ var _ = Describe("One trial per customer and product", func() {
 			g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: licensing.TrialClaimName("Hooli", "t-trial")}, l)).To(Succeed())
 			g.Expect(l.Spec.HolderIdentity).To(Equal(ptr.To("hooli-1")))
 		}).Should(Succeed())
+	})
+
+	It("is something the operator's shipped ClusterRole lets it claim", func() {
+		raw, err := os.ReadFile(filepath.Join("..", "..", "config", "rbac", "role.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		role := &rbacv1.ClusterRole{}
+		Expect(yaml.Unmarshal(raw, role)).To(Succeed())
+		role.Name = "guard-manager-role"
+		ensure(role)
+		ensure(&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "guard-manager-role"},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+			Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: "license-operator-system", Name: "controller-manager"}}})
+		for _, verb := range []string{"create", "get", "update"} {
+			sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+				User: "system:serviceaccount:license-operator-system:controller-manager",
+				ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: verb, Group: coordinationv1.GroupName,
+					Resource: "leases", Name: licensing.TrialClaimName("Acme Corp", "t-trial")}}}
+			Eventually(func(g Gomega) {
+				g.Expect(k8sClient.Create(ctx, sar)).To(Succeed())
+				g.Expect(sar.Status.Allowed).To(BeTrue(), "%s leases: %s", verb, sar.Status.Reason)
+			}).Should(Succeed())
+		}
 	})
 })
