@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -131,6 +132,26 @@ var _ = Describe("What a person writes in metadata", func() {
 		Expect(o.Annotations).To(BeEmpty())
 		Expect(o.Finalizers).To(BeEmpty())
 		Expect(ordersOf(ns, "eul")).To(HaveLen(1), "the plan label still finds the plan's history")
+	})
+
+	It("never writes the status of a plan or an assignment, not even as a cluster admin", func() {
+		Expect(alice.Create(ctx, newPlan(ns, "eul", "t-eul", 2, v1alpha1.Monthly))).To(Succeed())
+		p := eventuallyInForce(ns, "eul")
+		Expect(alice.Create(ctx, assignment(ns, "a1", "eul"))).To(Succeed())
+		admin := as("namespace-admin")
+		Expect(k8sClient.Create(ctx, rbacBinding{ns: ns, user: "namespace-admin", role: "cluster-admin"}.object())).To(Succeed())
+
+		err := admin.Status().Patch(ctx, p, client.RawPatch(types.MergePatchType, []byte(`{"status":{"licenses":200,"revision":9}}`)))
+		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "%v", err)
+		Expect(err).To(MatchError(ContainSubstring("the status of CustomerLicensePlan eul is the operator's record and only the operator")))
+		a := &v1alpha1.LicenseAssignment{}
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "a1"}, a)).To(Succeed())
+		err = admin.Status().Patch(ctx, a, client.RawPatch(types.MergePatchType, []byte(`{"status":{"conditions":null}}`)))
+		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "%v", err)
+		Expect(err).To(MatchError(ContainSubstring("the status of LicenseAssignment a1 is the operator's record")))
+		got := getPlan(Default, ns, "eul")
+		Expect(got.Status.Licenses).To(Equal(int32(2)))
+		Expect(got.Status.Revision).To(Equal(int64(1)))
 	})
 
 	It("keeps an assignment's plan label equal to its spec.plan", func() {

@@ -24,6 +24,7 @@ const (
 	planMutatePath        = "/mutate-licensing-partnerops-io-v1alpha1-customerlicenseplan"
 	orderStatusMutatePath = "/mutate-licensing-partnerops-io-v1alpha1-licenseorder-status"
 	assignmentMutatePath  = "/mutate-licensing-partnerops-io-v1alpha1-licenseassignment"
+	statusValidatePath    = "/validate-licensing-partnerops-io-v1alpha1-status"
 )
 
 // SetupWithManager registers every webhook with the manager's webhook server. operator is the user
@@ -38,6 +39,7 @@ func SetupWithManager(mgr ctrl.Manager, clk clock.PassiveClock, operator string)
 	server.Register(planMutatePath, &webhook.Admission{Handler: &planDefaulter{client: live, clock: clk}})
 	server.Register(orderStatusMutatePath, &webhook.Admission{Handler: &approvalStamper{operator: operator, clock: clk}})
 	server.Register(assignmentMutatePath, &webhook.Admission{Handler: assignmentLabeler{}})
+	server.Register(statusValidatePath, &webhook.Admission{Handler: statusGuard{operator: operator}})
 	if err := ctrl.NewWebhookManagedBy(mgr, &v1alpha1.CustomerLicensePlan{}).
 		WithValidator(&planValidator{client: c, live: live, clock: clk, operator: operator}).Complete(); err != nil {
 		return err
