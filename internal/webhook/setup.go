@@ -1,8 +1,10 @@
 // Package webhook holds the admission webhooks of license-operator. They answer kubectl and GitOps
 // at once, with the same business rules (internal/licensing) the controllers apply: they default
 // and check plans, preview the order a change would place, record who changed a plan, keep
-// LicenseOrders to the operator, let approvers approve, and refuse assignments that no license
-// covers.
+// LicenseOrders and the status of plans and assignments to the operator, judge what people write in
+// metadata (the cancellation finalizer, requested-by, an assignment's plan label), let approvers
+// approve (never their own orders under separation of duties), and refuse assignments that no
+// license covers.
 package webhook
 
 import (
