@@ -43,6 +43,15 @@ type ApprovalPolicy struct {
 	// Automatic mode.
 	// +optional
 	ManualAbove Amount `json:"manualAbove,omitempty"`
+
+	// separationOfDuties, when true, keeps the approval of an order from the person who asked for
+	// it: an approver may not approve or deny an order whose spec.requestedBy is themselves (the
+	// user who created the plan or last changed its spec); another approver decides it. Orders the
+	// operator places on its own (requestedBy System: renewals) may be decided by any approver.
+	// Default false: an approver may decide their own orders.
+	// +optional
+	// +kubebuilder:default=false
+	SeparationOfDuties bool `json:"separationOfDuties,omitempty"`
 }
 
 // BillingProfileSpec holds the partner's company billing settings.

@@ -34,6 +34,11 @@ const (
 	ChangeCancellation OrderChange = "Cancellation"
 )
 
+// OrderChanges lists every OrderChange, in the order of the enum above: tools that accept a
+// change by name (kubectl license history --change) take their choices from it.
+var OrderChanges = []OrderChange{ChangeNew, ChangeTrial, ChangeConversion, ChangeIncreaseQuantity,
+	ChangeDecreaseQuantity, ChangePaymentPlan, ChangeProduct, ChangeRenewal, ChangeExpiry, ChangeCancellation}
+
 // OrderState is where an order is in its life.
 // +kubebuilder:validation:Enum=Pending;AwaitingApproval;Rejected;Fulfilled
 type OrderState string
@@ -48,6 +53,9 @@ const (
 	// OrderFulfilled: validated, approved and priced. Terminal.
 	OrderFulfilled OrderState = "Fulfilled"
 )
+
+// OrderStates lists every OrderState, in the order of the enum above.
+var OrderStates = []OrderState{OrderPending, OrderAwaitingApproval, OrderRejected, OrderFulfilled}
 
 // SystemUser is the requestedBy of the orders the operator places on its own (renewals, expiries).
 const SystemUser = "System"

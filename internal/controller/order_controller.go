@@ -69,8 +69,11 @@ func (r *OrderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		return settle(ctx, ctrl.Result{}, err)
 	}
 	d, err := licensing.DecideOrder(snap)
+	if err == nil {
+		d, err = r.holdTrial(ctx, snap, d) // one trial per customer and product: its claim decides
+	}
 	if err != nil {
-		return ctrl.Result{}, err
+		return settle(ctx, ctrl.Result{}, err)
 	}
 	if d.Wait {
 		// The plan applies the earlier order first; its status write brings this order back.

@@ -1,6 +1,8 @@
 package licensing
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -89,10 +91,13 @@ func heldPaid(in OrderInput) string {
 
 // PriorTrials names, of the Trial orders of one customer and product in a namespace (orders holds
 // only those), the ones that used up the customer's trial before the Trial order judged: every one
-// not rejected that was fulfilled or placed before judged (by creation time, then name), so that of
-// two trials ordered at once the earlier stands and the later is refused. judged is nil when
-// admission judges the spec of plan before its order exists: every order not rejected counts then,
-// but the plan's own orders in flight, which the new spec supersedes.
+// fulfilled, but judged itself. Two orders in flight at once do not decide between themselves here:
+// a list may lag behind the API server, and creation times tie within a second. The order
+// reconciler decides between them with the trial's claim (TrialClaimName), which the API server
+// lets one order create: the trial goes to the order that claims it first, and the other is
+// refused naming it. judged is nil when admission judges the spec of plan before its order exists:
+// every order not rejected counts then, but the plan's own orders in flight, which the new spec
+// supersedes.
 func PriorTrials(orders []v1alpha1.LicenseOrder, plan string, judged *v1alpha1.LicenseOrder) []string {
 	var names []string
 	for i := range orders {
@@ -102,7 +107,7 @@ func PriorTrials(orders []v1alpha1.LicenseOrder, plan string, judged *v1alpha1.L
 			continue
 		case judged == nil && o.Spec.Plan == plan && !IsSettled(o):
 			continue
-		case judged != nil && (o.Name == judged.Name || !IsSettled(o) && !placedBefore(o, judged)):
+		case judged != nil && (o.Name == judged.Name || !IsSettled(o)):
 			continue
 		}
 		names = append(names, o.Name)
@@ -111,13 +116,22 @@ func PriorTrials(orders []v1alpha1.LicenseOrder, plan string, judged *v1alpha1.L
 	return names
 }
 
-// placedBefore reports whether order a was placed before b: created earlier, or, in the same
-// second, named before it. Every replica orders two orders alike.
-func placedBefore(a, b *v1alpha1.LicenseOrder) bool {
-	if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
-		return c < 0
-	}
-	return a.Name < b.Name
+// TrialClaimName is the name of the claim on a customer's trial of a product, in the namespace of
+// the customer's plans: a coordination.k8s.io Lease that the order reconciler creates before it
+// fulfils a Trial order, naming that order as its holder. The name is derived from the customer
+// and the product alone, so the API server lets exactly one order create it: one trial per
+// customer and product holds however many replicas judge however many orders at once.
+func TrialClaimName(customer, product string) string {
+	sum := sha256.Sum256([]byte(customer + "\x00" + product))
+	return "license-trial-" + hex.EncodeToString(sum[:20])
+}
+
+// TrialClaimReleased reports whether the order holding a trial's claim no longer holds the trial:
+// it was rejected (denied, or closed because its plan was deleted before it took effect), or it no
+// longer exists (holder is nil). Another Trial order may then take the claim over. An order in
+// flight keeps its claim: after a crash between claim and fulfilment it finds its own claim again.
+func TrialClaimReleased(holder *v1alpha1.LicenseOrder) bool {
+	return holder == nil || holder.Status.State == v1alpha1.OrderRejected
 }
 
 // trialPricing is the charge of a Trial order: nothing, for the days from the plan's start date to

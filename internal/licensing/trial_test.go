@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 )
@@ -203,12 +204,10 @@ func TestPriorTrials(t *testing.T) {
 			judged: &judged, want: []string{"a-1", "z-1"}},
 		{name: "a rejected trial does not count",
 			orders: []v1alpha1.LicenseOrder{order("a-1", "a", 5, v1alpha1.OrderRejected)}, judged: &judged},
-		{name: "an open trial placed before counts, one placed after does not: the earlier stands",
-			orders: []v1alpha1.LicenseOrder{order("a-1", "a", 5, v1alpha1.OrderPending), order("z-1", "z", 20, v1alpha1.OrderAwaitingApproval)},
-			judged: &judged, want: []string{"a-1"}},
-		{name: "in the same second, the name decides",
-			orders: []v1alpha1.LicenseOrder{order("a-1", "a", 10, v1alpha1.OrderPending), order("c-1", "c", 10, v1alpha1.OrderPending)},
-			judged: &judged, want: []string{"a-1"}},
+		{name: "an open trial does not count, placed before, after or in the same second: the trial's claim decides between orders in flight",
+			orders: []v1alpha1.LicenseOrder{order("a-1", "a", 5, v1alpha1.OrderPending), order("z-1", "z", 20, v1alpha1.OrderAwaitingApproval),
+				order("a-2", "a", 10, v1alpha1.OrderPending), order("c-1", "c", 10, v1alpha1.OrderPending)},
+			judged: &judged},
 		{name: "only Trial orders count", orders: []v1alpha1.LicenseOrder{renewal}, judged: &judged},
 		{name: "admission: every trial not rejected counts, even one in flight",
 			orders: []v1alpha1.LicenseOrder{order("a-1", "a", 5, v1alpha1.OrderPending), order("z-1", "z", 20, v1alpha1.OrderRejected)},
@@ -479,4 +478,41 @@ func hasPrefix(lines []string, prefix string) bool {
 		}
 	}
 	return false
+}
+
+func TestTrialClaimName(t *testing.T) {
+	name := TrialClaimName("Acme Corp", "ep-plus")
+	if name != TrialClaimName("Acme Corp", "ep-plus") {
+		t.Error("the claim's name is not derived from customer and product alone")
+	}
+	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 || len(name) > 63 {
+		t.Errorf("claim name %q is not a valid object name: %v", name, errs)
+	}
+	for _, other := range [][2]string{{"Acme Corp", "ep-basic"}, {"Initech", "ep-plus"}, {"Acme Corpep", "-plus"}, {"Acme Corpep-", "plus"}} {
+		if TrialClaimName(other[0], other[1]) == name {
+			t.Errorf("customer %q and product %q share the claim of Acme Corp's trial of ep-plus", other[0], other[1])
+		}
+	}
+}
+
+func TestTrialClaimReleased(t *testing.T) {
+	for _, tt := range []struct {
+		holder *v1alpha1.LicenseOrder
+		want   bool
+	}{
+		{nil, true},
+		{&v1alpha1.LicenseOrder{Status: v1alpha1.LicenseOrderStatus{State: v1alpha1.OrderRejected}}, true},
+		{&v1alpha1.LicenseOrder{}, false},
+		{&v1alpha1.LicenseOrder{Status: v1alpha1.LicenseOrderStatus{State: v1alpha1.OrderPending}}, false},
+		{&v1alpha1.LicenseOrder{Status: v1alpha1.LicenseOrderStatus{State: v1alpha1.OrderAwaitingApproval}}, false},
+		{&v1alpha1.LicenseOrder{Status: v1alpha1.LicenseOrderStatus{State: v1alpha1.OrderFulfilled}}, false},
+	} {
+		state := "none"
+		if tt.holder != nil {
+			state = string(tt.holder.Status.State)
+		}
+		if got := TrialClaimReleased(tt.holder); got != tt.want {
+			t.Errorf("holder %s: released %v, want %v", state, got, tt.want)
+		}
+	}
 }

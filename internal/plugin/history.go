@@ -30,11 +30,21 @@ type orderFilter struct {
 	plan                         string
 }
 
+// The choices of --change and --state are the API's own lists (v1alpha1.OrderChanges,
+// v1alpha1.OrderStates), which a test holds equal to the CRD's enums.
 var (
-	orderChanges = []v1alpha1.OrderChange{v1alpha1.ChangeNew, v1alpha1.ChangeIncreaseQuantity, v1alpha1.ChangeDecreaseQuantity,
-		v1alpha1.ChangePaymentPlan, v1alpha1.ChangeProduct, v1alpha1.ChangeRenewal, v1alpha1.ChangeExpiry, v1alpha1.ChangeCancellation}
-	orderStates = []v1alpha1.OrderState{v1alpha1.OrderPending, v1alpha1.OrderAwaitingApproval, v1alpha1.OrderRejected, v1alpha1.OrderFulfilled}
+	orderChanges = v1alpha1.OrderChanges
+	orderStates  = v1alpha1.OrderStates
 )
+
+// choices lists the names of choices, comma-separated, for a flag's help.
+func choices[T ~string](cs []T) string {
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = string(c)
+	}
+	return strings.Join(names, ", ")
+}
 
 // oneOf returns the choice that s names, in any case, or an error that lists the choices.
 func oneOf[T ~string](flag, s string, choices []T) (T, error) {
@@ -135,9 +145,9 @@ never one huge one.`,
 	fl.StringVar(&hf.user, "user", "", "orders placed by this user (System: the operator's own)")
 	fl.StringVar(&hf.sku, "sku", "", "orders of this SKU")
 	fl.StringVar(&hf.product, "product", "", "orders of this product (LicenseProduct name)")
-	fl.StringVar(&hf.change, "change", "", "orders of this change: New, IncreaseQuantity, DecreaseQuantity, ChangePaymentPlan, ChangeProduct, Renewal, Expiry, Cancellation")
+	fl.StringVar(&hf.change, "change", "", "orders of this change: "+choices(orderChanges))
 	fl.StringVar(&hf.customer, "customer", "", "orders of customers whose name contains this")
-	fl.StringVar(&hf.state, "state", "", "orders in this state: Pending, AwaitingApproval, Rejected, Fulfilled")
+	fl.StringVar(&hf.state, "state", "", "orders in this state: "+choices(orderStates))
 	fl.StringVar(&hf.plan, "plan", "", "orders of this plan")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		f, err := hf.filter()

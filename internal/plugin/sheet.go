@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -85,8 +86,21 @@ func text(v any) string {
 	return fmt.Sprint(v)
 }
 
+// safeText is a text cell of a CSV file as a spreadsheet opens it safely: text that a spreadsheet
+// would read as a formula, because it starts with =, +, -, @, a tab or a carriage return, is
+// prefixed with a single quote, so that Excel, LibreOffice and Google Sheets show it as the text
+// it is and never run it (CSV injection). Text comes from people (references, customers, cost
+// centers, user names); numbers, amounts and dates are written as they are.
+func safeText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
 // writeCSV writes the sheet as CSV per RFC 4180: a header row, fields quoted when they hold a
-// comma, a quote or a line break, and CRLF line endings.
+// comma, a quote or a line break, and CRLF line endings. Text that a spreadsheet would read as a
+// formula is neutralized (safeText).
 func writeCSV(w io.Writer, s sheet) error {
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
@@ -99,6 +113,9 @@ func writeCSV(w io.Writer, s sheet) error {
 			rec[i] = ""
 			if i < len(row) {
 				rec[i] = text(row[i])
+				if str, ok := row[i].(string); ok {
+					rec[i] = safeText(str)
+				}
 			}
 		}
 		if err := cw.Write(rec); err != nil {
@@ -125,7 +142,8 @@ func xlsxAmountFormat(currency string) string {
 
 // writeXLSX writes the sheets as one workbook: a bold header row that stays in view, column widths
 // that fit the contents, moments and days as Excel dates with a date number format, amounts as
-// numbers with a currency number format, and integers as numbers.
+// numbers with a currency number format, and integers as numbers. Text is written as text cells,
+// never as formulas: "=1+1" in a reference shows as =1+1 and is not computed.
 func writeXLSX(w io.Writer, sheets ...sheet) error {
 	f := excelize.NewFile()
 	defer f.Close()

@@ -17,11 +17,12 @@ import (
 	"github.com/partnerops/license-operator/internal/lookup"
 )
 
-// +kubebuilder:webhook:path=/validate-licensing-partnerops-io-v1alpha1-licenseassignment,mutating=false,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=licenseassignments,verbs=create,versions=v1alpha1,name=vlicenseassignment.licensing.partnerops.io,admissionReviewVersions=v1
+// +kubebuilder:webhook:path=/validate-licensing-partnerops-io-v1alpha1-licenseassignment,mutating=false,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=licenseassignments,verbs=create;update,versions=v1alpha1,name=vlicenseassignment.licensing.partnerops.io,admissionReviewVersions=v1
 
 // assignmentValidator refuses a new assignment when every license of its plan is assigned, unless
 // the plan is being increased to cover it, as the portal refuses a user or endpoint that no
-// license covers.
+// license covers. It holds the label licensing.partnerops.io/plan equal to spec.plan, on create and
+// on every update: the label is how a plan's assignments are found.
 type assignmentValidator struct {
 	client client.Reader
 	// plans reads the plan from the API server: an increase just made lets its assignments in.
@@ -29,6 +30,9 @@ type assignmentValidator struct {
 }
 
 func (v *assignmentValidator) ValidateCreate(ctx context.Context, a *v1alpha1.LicenseAssignment) (admission.Warnings, error) {
+	if err := planLabelMirrors(a); err != nil {
+		return nil, err
+	}
 	plan := &v1alpha1.CustomerLicensePlan{}
 	if err := v.plans.Get(ctx, client.ObjectKey{Namespace: a.Namespace, Name: a.Spec.Plan}, plan); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -47,8 +51,23 @@ func (v *assignmentValidator) ValidateCreate(ctx context.Context, a *v1alpha1.Li
 	return nil, nil
 }
 
-func (v *assignmentValidator) ValidateUpdate(context.Context, *v1alpha1.LicenseAssignment, *v1alpha1.LicenseAssignment) (admission.Warnings, error) {
-	return nil, nil
+func (v *assignmentValidator) ValidateUpdate(_ context.Context, _, a *v1alpha1.LicenseAssignment) (admission.Warnings, error) {
+	return nil, planLabelMirrors(a)
+}
+
+// planLabelMirrors checks that an assignment's label licensing.partnerops.io/plan is its spec.plan.
+func planLabelMirrors(a *v1alpha1.LicenseAssignment) error {
+	got, ok := a.Labels[v1alpha1.PlanLabel]
+	if ok && got == a.Spec.Plan {
+		return nil
+	}
+	path := field.NewPath("metadata", "labels").Key(v1alpha1.PlanLabel)
+	if !ok {
+		return apierrors.NewInvalid(schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "LicenseAssignment"}, a.Name,
+			field.ErrorList{field.Required(path, fmt.Sprintf("the label mirrors spec.plan (%q), by which a plan's assignments are found: keep it", a.Spec.Plan))})
+	}
+	return apierrors.NewInvalid(schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "LicenseAssignment"}, a.Name,
+		field.ErrorList{field.Invalid(path, got, fmt.Sprintf("the label mirrors spec.plan (%q), by which a plan's assignments are found, and changes with it only: to move the assignment, delete it and create another", a.Spec.Plan))})
 }
 
 func (v *assignmentValidator) ValidateDelete(context.Context, *v1alpha1.LicenseAssignment) (admission.Warnings, error) {

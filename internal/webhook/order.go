@@ -18,6 +18,7 @@ import (
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 	"github.com/partnerops/license-operator/internal/licensing"
+	"github.com/partnerops/license-operator/internal/lookup"
 )
 
 // +kubebuilder:webhook:path=/mutate-licensing-partnerops-io-v1alpha1-licenseorder-status,mutating=true,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=licenseorders/status,verbs=update,versions=v1alpha1,name=mlicenseorder-status.licensing.partnerops.io,admissionReviewVersions=v1
@@ -79,12 +80,16 @@ func suffix(message string) string {
 	return ": " + message
 }
 
-// orderValidator keeps LicenseOrders to the operator: nobody else may create or change one, except
-// that a person with the verb approve on licenseorders may add the Approved condition (True to
-// approve, False to deny) to an order awaiting approval. Approved never changes once set, not even
-// by the operator.
+// orderValidator keeps LicenseOrders to the operator: nobody else may create or change one, spec
+// and metadata alike (labels, annotations, finalizers: the plan label is how a plan's history is
+// found, and orders are a ledger), except that a person with the verb approve on licenseorders may
+// add the Approved condition (True to approve, False to deny) to an order awaiting approval, unless
+// the BillingProfile's separation of duties keeps them from deciding an order they requested.
+// Approved never changes once set, not even by the operator.
 type orderValidator struct {
-	client   client.Client
+	client client.Client
+	// live reads the BillingProfile from the API server.
+	live     client.Reader
 	operator string
 }
 
@@ -127,6 +132,13 @@ func (v *orderValidator) ValidateUpdate(ctx context.Context, old, o *v1alpha1.Li
 	}
 	if !allowed {
 		return nil, apierrors.NewForbidden(gr, o.Name, fmt.Errorf("user %q may not approve orders in namespace %s: approving needs the verb approve on licenseorders (the license-approver role)", req.UserInfo.Username, o.Namespace))
+	}
+	profile, err := lookup.GetProfile(ctx, v.live)
+	if err != nil {
+		return nil, apierrors.NewInternalError(err)
+	}
+	if err := licensing.MayDecide(lookup.ProfileSpec(profile), o.Spec.RequestedBy, req.UserInfo.Username); err != nil {
+		return nil, apierrors.NewForbidden(gr, o.Name, err)
 	}
 	return nil, nil
 }

@@ -104,22 +104,79 @@ func mapOf(m map[string]any, key string) map[string]any {
 // will place and its charge. `kubectl apply --dry-run=server` shows that preview without changing
 // anything. A requirement on another plan is only warned about: plans declared together wait for
 // each other.
+//
+// It also judges what a person writes in a plan's metadata: only the operator removes the
+// cancellation finalizer (a plan deleted without it would skip its Cancellation order), the
+// requested-by annotation names the user of the request that created the plan or last changed
+// its spec (planDefaulter sets it: this holds it against any later mutation), and the spec of a
+// plan being deleted no longer changes.
 type planValidator struct {
 	client client.Reader
 	// live reads the catalog and the BillingProfile from the API server.
 	live  client.Reader
 	clock clock.PassiveClock
+	// operator is the user name the operator acts as.
+	operator string
 }
 
 func (v *planValidator) ValidateCreate(ctx context.Context, p *v1alpha1.CustomerLicensePlan) (admission.Warnings, error) {
+	req, err := admission.RequestFromContext(ctx)
+	if err != nil {
+		return nil, apierrors.NewInternalError(err)
+	}
+	if err := requestedByOf(p, req.UserInfo.Username); err != nil {
+		return nil, err
+	}
 	return v.validate(ctx, p)
 }
 
 func (v *planValidator) ValidateUpdate(ctx context.Context, old, p *v1alpha1.CustomerLicensePlan) (admission.Warnings, error) {
-	if reflect.DeepEqual(old.Spec, p.Spec) || !p.DeletionTimestamp.IsZero() {
-		return nil, nil // metadata only: the operator's finalizer, labels
+	req, err := admission.RequestFromContext(ctx)
+	if err != nil {
+		return nil, apierrors.NewInternalError(err)
+	}
+	user := req.UserInfo.Username
+	specChanged := !reflect.DeepEqual(old.Spec, p.Spec)
+	if user != v.operator {
+		if slices.Contains(old.Finalizers, v1alpha1.CancellationFinalizer) && !slices.Contains(p.Finalizers, v1alpha1.CancellationFinalizer) {
+			return nil, apierrors.NewForbidden(planResource, p.Name, fmt.Errorf(
+				"metadata.finalizers: the finalizer %s holds plan %s until its Cancellation order is recorded, and only the operator (%s) removes it: delete the plan, and the operator removes it once the Cancellation is recorded",
+				v1alpha1.CancellationFinalizer, p.Name, v.operator))
+		}
+		if specChanged && !old.DeletionTimestamp.IsZero() {
+			return nil, apierrors.NewForbidden(planResource, p.Name, fmt.Errorf(
+				"spec: plan %s is being deleted and its Cancellation order is being recorded: its spec no longer changes; declare a new plan once it is gone", p.Name))
+		}
+	}
+	if specChanged {
+		if err := requestedByOf(p, user); err != nil {
+			return nil, err
+		}
+	} else if was, now := old.Annotations[v1alpha1.RequestedByAnnotation], p.Annotations[v1alpha1.RequestedByAnnotation]; was != now {
+		return nil, requestedByInvalid(p, now, fmt.Sprintf("the annotation keeps its value %q until the spec changes", was))
+	}
+	if !specChanged || !p.DeletionTimestamp.IsZero() {
+		return nil, nil // metadata only, or the operator's write of a plan being deleted
 	}
 	return v.validate(ctx, p)
+}
+
+// planResource is the resource of CustomerLicensePlans, in refusals.
+var planResource = v1alpha1.GroupVersion.WithResource("customerlicenseplans").GroupResource()
+
+// requestedByOf checks that the requested-by annotation of a plan created or changed by user
+// names user.
+func requestedByOf(p *v1alpha1.CustomerLicensePlan, user string) error {
+	if got := p.Annotations[v1alpha1.RequestedByAnnotation]; got != user {
+		return requestedByInvalid(p, got, fmt.Sprintf("it names the user who created the plan or last changed its spec, %q", user))
+	}
+	return nil
+}
+
+func requestedByInvalid(p *v1alpha1.CustomerLicensePlan, value, why string) error {
+	return apierrors.NewInvalid(schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "CustomerLicensePlan"}, p.Name,
+		field.ErrorList{field.Invalid(field.NewPath("metadata", "annotations").Key(v1alpha1.RequestedByAnnotation), value,
+			"set by the operator's admission only: "+why)})
 }
 
 func (v *planValidator) ValidateDelete(context.Context, *v1alpha1.CustomerLicensePlan) (admission.Warnings, error) {

@@ -1,8 +1,10 @@
 // Package webhook holds the admission webhooks of license-operator. They answer kubectl and GitOps
 // at once, with the same business rules (internal/licensing) the controllers apply: they default
 // and check plans, preview the order a change would place, record who changed a plan, keep
-// LicenseOrders to the operator, let approvers approve, and refuse assignments that no license
-// covers.
+// LicenseOrders and the status of plans and assignments to the operator, judge what people write in
+// metadata (the cancellation finalizer, requested-by, an assignment's plan label), let approvers
+// approve (never their own orders under separation of duties), and refuse assignments that no
+// license covers.
 package webhook
 
 import (
@@ -24,6 +26,7 @@ const (
 	planMutatePath        = "/mutate-licensing-partnerops-io-v1alpha1-customerlicenseplan"
 	orderStatusMutatePath = "/mutate-licensing-partnerops-io-v1alpha1-licenseorder-status"
 	assignmentMutatePath  = "/mutate-licensing-partnerops-io-v1alpha1-licenseassignment"
+	statusValidatePath    = "/validate-licensing-partnerops-io-v1alpha1-status"
 )
 
 // SetupWithManager registers every webhook with the manager's webhook server. operator is the user
@@ -38,12 +41,13 @@ func SetupWithManager(mgr ctrl.Manager, clk clock.PassiveClock, operator string)
 	server.Register(planMutatePath, &webhook.Admission{Handler: &planDefaulter{client: live, clock: clk}})
 	server.Register(orderStatusMutatePath, &webhook.Admission{Handler: &approvalStamper{operator: operator, clock: clk}})
 	server.Register(assignmentMutatePath, &webhook.Admission{Handler: assignmentLabeler{}})
+	server.Register(statusValidatePath, &webhook.Admission{Handler: statusGuard{operator: operator}})
 	if err := ctrl.NewWebhookManagedBy(mgr, &v1alpha1.CustomerLicensePlan{}).
-		WithValidator(&planValidator{client: c, live: live, clock: clk}).Complete(); err != nil {
+		WithValidator(&planValidator{client: c, live: live, clock: clk, operator: operator}).Complete(); err != nil {
 		return err
 	}
 	if err := ctrl.NewWebhookManagedBy(mgr, &v1alpha1.LicenseOrder{}).
-		WithValidator(&orderValidator{client: c, operator: operator}).Complete(); err != nil {
+		WithValidator(&orderValidator{client: c, live: live, operator: operator}).Complete(); err != nil {
 		return err
 	}
 	return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.LicenseAssignment{}).
