@@ -94,6 +94,11 @@ const (
 	// (spec.trial.maxLicenses).
 	ReasonTrialTooLarge = "TrialTooLarge"
 
+	// ReasonChargeTooLarge: the order's charge, or the plan's total billed with it, is beyond the
+	// largest amount there is (92233720368547758.07). The refusal stands until the plan's spec
+	// changes: lower spec.quantity.
+	ReasonChargeTooLarge = "ChargeTooLarge"
+
 	// Reasons an order is closed without a charge although no rule refused it.
 
 	// ReasonPlanNotFound (shared with LicenseAssignment): the order's plan does not exist.

@@ -189,6 +189,10 @@ func addBilled(st *v1alpha1.CustomerLicensePlanStatus, amount v1alpha1.Amount) e
 			return fmt.Errorf("totalBilled: %w", err)
 		}
 	}
-	st.Billing.TotalBilled = (total + charge).Amount()
+	sum, err := Add(total, charge)
+	if err != nil {
+		return fmt.Errorf("totalBilled %s + charge %s: %w", total, charge, err)
+	}
+	st.Billing.TotalBilled = sum.Amount()
 	return nil
 }

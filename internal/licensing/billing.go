@@ -1,6 +1,8 @@
 package licensing
 
 import (
+	"errors"
+
 	"github.com/partnerops/license-operator/api/v1alpha1"
 )
 
@@ -35,7 +37,9 @@ func BillingSummary(st v1alpha1.CustomerLicensePlanStatus, action v1alpha1.Renew
 	if !HasPlanInForce(st) || err != nil {
 		return b
 	}
-	b.RecurringCharge = TermCharge(st.Licenses, price).Amount()
+	if recurring, err := TermCharge(st.Licenses, price); err == nil {
+		b.RecurringCharge = recurring.Amount()
+	}
 	if st.Term == nil || st.PaymentPlan == v1alpha1.Trial {
 		return b
 	}
@@ -47,7 +51,45 @@ func BillingSummary(st v1alpha1.CustomerLicensePlanStatus, action v1alpha1.Renew
 			price = p
 		}
 		b.NextInvoiceDate = st.Term.End
-		b.NextInvoiceAmount = TermCharge(Scheduled(st).Quantity, price).Amount()
+		if next, err := TermCharge(Scheduled(st).Quantity, price); err == nil {
+			b.NextInvoiceAmount = next.Amount()
+		}
 	}
 	return b
+}
+
+// checkBillable returns ErrOverflow when an order priced p cannot be recorded on the plan: its
+// total billed with the charge added would be beyond MaxMoney.
+func checkBillable(st v1alpha1.CustomerLicensePlanStatus, p Pricing) error {
+	probe := *st.DeepCopy()
+	return addBilled(&probe, p.Charge.Amount())
+}
+
+// tooLarge is the refusal of an order (or of the spec that asks for it) whose charge cannot be
+// represented: err says which figures overflow.
+func tooLarge(o v1alpha1.LicenseOrderSpec, err error) Verdict {
+	return fail(v1alpha1.ReasonChargeTooLarge,
+		"the %s order of quantity %d x %s (%s) cannot be charged: %v; amounts stop at %s: lower spec.quantity",
+		o.Change, o.Quantity, o.Product, o.PaymentPlan, err, MaxMoney.Amount())
+}
+
+// CheckChargeRepresentable refuses a spec whose orders due now (OrdersDue) cannot be charged
+// because a charge, or the plan's total billed with it, is beyond MaxMoney. Admission runs it
+// (JudgeSpec), so that such a spec is refused with its figures rather than accepted and then
+// refused by the order reconciler.
+func CheckChargeRepresentable(in DueInput) Verdict {
+	st := in.Status
+	for _, o := range OrdersDue(in, MaxOrdersDue).Orders {
+		err := o.PriceErr
+		if err == nil {
+			err = addBilled(&st, o.Pricing.Charge.Amount())
+		}
+		if errors.Is(err, ErrOverflow) {
+			return tooLarge(o.OrderSpec(0), err)
+		}
+		if err != nil {
+			return pass()
+		}
+	}
+	return pass()
 }

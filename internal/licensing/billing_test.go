@@ -1,9 +1,11 @@
 package licensing
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 )
@@ -172,5 +174,72 @@ func TestBillingSummaryAfterExpiry(t *testing.T) {
 	}
 	if got.NextInvoiceDate != "" || got.NextInvoiceAmount != "" {
 		t.Errorf("next invoice %q of %q after expiry, want none", got.NextInvoiceDate, got.NextInvoiceAmount)
+	}
+}
+
+// A charge int64 minor units cannot hold is refused: at admission naming the figures, and by the
+// order reconciler as a refusal (ChargeTooLarge), never an error retried forever. A charge of
+// 1,000,000,000.00 or more, which the API's amounts could not hold before, is charged and recorded.
+func TestChargesBeyondTheLargestAmount(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		price    v1alpha1.Amount
+		quantity int32
+		billed   v1alpha1.Amount // the plan's totalBilled before
+		want     string          // reason of JudgeSpec and of DecideOrder
+		charge   v1alpha1.Amount // the order's charge when fulfilled
+	}{
+		{name: "a billion is charged", price: "1000.00", quantity: 1_000_000, charge: "1000000000.00"},
+		{name: "ten billion per license for a million licenses", price: "10000000000000.00", quantity: 1_000_000, want: v1alpha1.ReasonChargeTooLarge},
+		{name: "the largest amount once", price: "92233720368547758.07", quantity: 1, charge: "92233720368547758.07"},
+		{name: "the largest amount twice", price: "92233720368547758.07", quantity: 2, want: v1alpha1.ReasonChargeTooLarge},
+		{name: "a charge that fits, a total that does not", price: "90000000000000000.00", quantity: 1, billed: "9000000000000000.00", want: v1alpha1.ReasonChargeTooLarge},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			product := pvProduct(tt.price)
+			spec := pvSpec("ep-plus", tt.quantity, v1alpha1.Monthly)
+			in := pvNew(spec, product)
+			if tt.billed != "" {
+				// A plan in force that asks for more licenses at the same price: an increase.
+				st := pvStatus(0)
+				st.PricePerLicense, st.Term = tt.price, &v1alpha1.Term{Start: "2026-03-10", End: "2026-04-10"}
+				st.Billing = &v1alpha1.BillingStatus{TotalBilled: tt.billed}
+				in = pvChange(spec, st, product, product)
+			}
+			got := JudgeSpec(in)
+			if got.Reason != tt.want {
+				t.Fatalf("JudgeSpec = %+v, want reason %q", got, tt.want)
+			}
+			if tt.want != "" && !strings.Contains(got.Message, "92233720368547758.07") {
+				t.Errorf("JudgeSpec message %q does not name the largest amount", got.Message)
+			}
+
+			req, ok := Needed(in.DueInput)
+			if !ok {
+				t.Fatal("the spec needs no order")
+			}
+			plan := &v1alpha1.CustomerLicensePlan{ObjectMeta: metav1.ObjectMeta{Name: "eul", Generation: 1, CreationTimestamp: metav1.NewTime(in.Created)},
+				Spec: spec, Status: in.Status}
+			o := &v1alpha1.LicenseOrder{ObjectMeta: metav1.ObjectMeta{Name: "eul-x", Generation: 1}, Spec: req.OrderSpec(in.Status.Revision + 1)}
+			o.Spec.Plan = "eul"
+			d, err := DecideOrder(OrderSnapshot{Order: o, Plan: plan, CatalogPrice: tt.price, Currency: "EUR", Now: pvNow,
+				Rules: OrderInput{Plan: "eul", Change: o.Spec.Change, ProductName: "ep-plus", Product: product, CurrentProduct: product,
+					PaymentPlan: o.Spec.PaymentPlan, Quantity: o.Spec.Quantity}})
+			if err != nil {
+				t.Fatalf("DecideOrder: %v", err)
+			}
+			switch {
+			case tt.want != "" && (d.Status.State != v1alpha1.OrderRejected || d.Status.Reason != tt.want || d.Status.Charge != nil):
+				t.Errorf("order %s/%s (%s), charge %+v; want it rejected, %s, without a charge", d.Status.State, d.Status.Reason, d.Status.Message, d.Status.Charge, tt.want)
+			case tt.want != "":
+				o.Status = d.Status
+				o.Spec.PlanGeneration = plan.Generation
+				if !RefusedForSpec(o, plan.Generation, req) {
+					t.Errorf("the refusal does not stand for the spec: the plan would order again, in a loop")
+				}
+			case tt.want == "" && (d.Status.State != v1alpha1.OrderFulfilled || d.Status.Charge == nil || d.Status.Charge.Amount != tt.charge):
+				t.Errorf("order %s/%s (%s), charge %+v; want it fulfilled at %s", d.Status.State, d.Status.Reason, d.Status.Message, d.Status.Charge, tt.charge)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package licensing
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -93,6 +94,13 @@ func DecideOrder(s OrderSnapshot) (OrderDecision, error) {
 		return d, err
 	}
 	price, err := PriceOrder(PricingInput{Order: o.Spec, Plan: plan.Status, CatalogPrice: s.CatalogPrice, Currency: s.Currency, StartDate: start})
+	if err == nil {
+		err = checkBillable(plan.Status, price)
+	}
+	if errors.Is(err, ErrOverflow) {
+		// Retrying cannot help: the order is refused, and its plan says why.
+		return closeWith(tooLarge(o.Spec, err))
+	}
 	if err != nil {
 		return d, err
 	}

@@ -38,7 +38,10 @@ func (in PreviewInput) orderInput(req ChangeRequest) OrderInput {
 // thus validated, whether or not it places an order.
 func JudgeSpec(in PreviewInput) Verdict {
 	if req, ok := Needed(in.DueInput); ok {
-		return ValidateAdmission(in.orderInput(req))
+		if v := ValidateAdmission(in.orderInput(req)); !v.Passed() {
+			return v
+		}
+		return CheckChargeRepresentable(in.DueInput)
 	}
 	return ValidateSpec(in.orderInput(ChangeRequest{}))
 }
@@ -109,7 +112,10 @@ func totalLine(orders []DueOrder, currency string) string {
 		if o.PriceErr != nil {
 			return fmt.Sprintf("%d orders at once (a charge cannot be computed: %v)", len(orders), o.PriceErr)
 		}
-		total += o.Pricing.Charge
+		var err error
+		if total, err = Add(total, o.Pricing.Charge); err != nil {
+			return fmt.Sprintf("%d orders at once (their total cannot be computed: %v)", len(orders), err)
+		}
 	}
 	return fmt.Sprintf("%d orders at once, %s %s in all", len(orders), total, currency)
 }

@@ -55,7 +55,10 @@ func PriceOrder(in PricingInput) (Pricing, error) {
 		if err != nil {
 			return Pricing{}, fmt.Errorf("catalog price of product %q for %s: %w", o.Product, o.PaymentPlan, err)
 		}
-		charge := TermCharge(o.Quantity, price)
+		charge, err := TermCharge(o.Quantity, price)
+		if err != nil {
+			return Pricing{}, chargeError(err)
+		}
 		return Pricing{PricePerLicense: price, Charge: charge, Description: fmt.Sprintf("New plan: %s %s.",
 			TermChargeDescription(o.Quantity, price, cur), periodOf(in.StartDate, o.PaymentPlan))}, nil
 	case v1alpha1.ChangeIncreaseQuantity, v1alpha1.ChangeDecreaseQuantity:
@@ -64,7 +67,10 @@ func PriceOrder(in PricingInput) (Pricing, error) {
 			return Pricing{}, fmt.Errorf("price in force %q: %w", st.PricePerLicense, err)
 		}
 		added := max(o.Quantity-st.Licenses, 0)
-		p := prorate(st, o, added, price, cur)
+		p, err := prorate(st, o, added, price, cur)
+		if err != nil {
+			return Pricing{}, err
+		}
 		p.PricePerLicense = price
 		p.Description = fmt.Sprintf("%s from %d to %d licenses: %s", o.Change, st.Licenses, o.Quantity, p.Description)
 		return p, nil
@@ -75,7 +81,10 @@ func PriceOrder(in PricingInput) (Pricing, error) {
 		}
 		oldPrice, _ := ParseAmount(st.PricePerLicense)
 		diff := max(newPrice-oldPrice, 0)
-		p := prorate(st, o, st.Licenses, diff, cur)
+		p, err := prorate(st, o, st.Licenses, diff, cur)
+		if err != nil {
+			return Pricing{}, err
+		}
 		p.PricePerLicense = newPrice
 		p.Description = fmt.Sprintf("Change from %s (%s %s per license) to %s (%s %s): price difference %s %s per license; %s",
 			st.Product, oldPrice, cur, o.Product, newPrice, cur, diff, cur, p.Description)
@@ -90,7 +99,11 @@ func PriceOrder(in PricingInput) (Pricing, error) {
 			return Pricing{}, fmt.Errorf("a renewal needs a plan with a term")
 		}
 		next := NextTerm(term, anchorDay(st), o.PaymentPlan)
-		return Pricing{PricePerLicense: price, Charge: TermCharge(o.Quantity, price), Description: fmt.Sprintf(
+		charge, err := TermCharge(o.Quantity, price)
+		if err != nil {
+			return Pricing{}, chargeError(err)
+		}
+		return Pricing{PricePerLicense: price, Charge: charge, Description: fmt.Sprintf(
 			"Renewal: %s for the term %s to %s (catalog price of %s, %s).", TermChargeDescription(o.Quantity, price, in.Currency),
 			FormatDate(next.Start), FormatDate(next.End), o.Product, o.PaymentPlan)}, nil
 	case v1alpha1.ChangePaymentPlan:
@@ -98,19 +111,31 @@ func PriceOrder(in PricingInput) (Pricing, error) {
 		if err != nil {
 			return Pricing{}, fmt.Errorf("catalog price of product %q for %s: %w", o.Product, o.PaymentPlan, err)
 		}
-		charge := TermCharge(o.Quantity, price)
+		charge, err := TermCharge(o.Quantity, price)
+		if err != nil {
+			return Pricing{}, chargeError(err)
+		}
 		return Pricing{PricePerLicense: price, Charge: charge, Description: fmt.Sprintf("Payment plan %s: %s.",
 			o.PaymentPlan, TermChargeDescription(o.Quantity, price, cur))}, nil
 	}
 	return Pricing{}, fmt.Errorf("orders of change %q are not priced here", o.Change)
 }
 
+// chargeError says that an order's charge cannot be represented; it wraps ErrOverflow, which
+// DecideOrder refuses the order for and admission refuses the spec for.
+func chargeError(err error) error {
+	return fmt.Errorf("the charge cannot be represented: %w", err)
+}
+
 // prorate charges licenses x price for the rest of the current term from the order's effective
 // date; a plan without a term (OneTime) is charged in full.
-func prorate(st v1alpha1.CustomerLicensePlanStatus, o v1alpha1.LicenseOrderSpec, licenses int32, price Money, cur string) Pricing {
+func prorate(st v1alpha1.CustomerLicensePlanStatus, o v1alpha1.LicenseOrderSpec, licenses int32, price Money, cur string) (Pricing, error) {
 	if st.Term == nil {
-		charge := TermCharge(licenses, price)
-		return Pricing{Charge: charge, Description: TermChargeDescription(licenses, price, cur) + " (one-time, not prorated)."}
+		charge, err := TermCharge(licenses, price)
+		if err != nil {
+			return Pricing{}, chargeError(err)
+		}
+		return Pricing{Charge: charge, Description: TermChargeDescription(licenses, price, cur) + " (one-time, not prorated)."}, nil
 	}
 	term, _ := currentTerm(st)
 	eff, _ := ParseDate(o.EffectiveDate)
@@ -118,9 +143,12 @@ func prorate(st v1alpha1.CustomerLicensePlanStatus, o v1alpha1.LicenseOrderSpec,
 		eff = term.Start
 	}
 	remaining := DaysBetween(eff, term.End)
-	charge := ProratedCharge(licenses, price, remaining, term.Days())
+	charge, err := ProratedCharge(licenses, price, remaining, term.Days())
+	if err != nil {
+		return Pricing{}, chargeError(err)
+	}
 	return Pricing{Charge: charge, Description: fmt.Sprintf("%s, the %d of %d days left from %s to the term end %s.",
-		ProrationDescription(licenses, price, remaining, term.Days(), cur), max(remaining, 0), term.Days(), FormatDate(eff), st.Term.End)}
+		ProrationDescription(licenses, price, remaining, term.Days(), cur), max(remaining, 0), term.Days(), FormatDate(eff), st.Term.End)}, nil
 }
 
 func periodOf(start time.Time, pp v1alpha1.PaymentPlan) string {

@@ -143,7 +143,11 @@ func conversionPricing(o v1alpha1.LicenseOrderSpec, catalogPrice v1alpha1.Amount
 	if err != nil {
 		return Pricing{}, fmt.Errorf("effectiveDate of the Conversion order: %w", err)
 	}
-	return Pricing{PricePerLicense: price, Charge: TermCharge(o.Quantity, price), Description: fmt.Sprintf(
+	charge, err := TermCharge(o.Quantity, price)
+	if err != nil {
+		return Pricing{}, chargeError(err)
+	}
+	return Pricing{PricePerLicense: price, Charge: charge, Description: fmt.Sprintf(
 		"Conversion of the trial to %s, billed from %s: %s %s.", o.PaymentPlan, o.EffectiveDate,
 		TermChargeDescription(o.Quantity, price, currency), periodOf(eff, o.PaymentPlan))}, nil
 }

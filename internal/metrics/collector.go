@@ -167,6 +167,7 @@ func (s snapshot) collectPlan(ch chan<- prometheus.Metric, p *v1alpha1.CustomerL
 func (s snapshot) collectBilled(ch chan<- prometheus.Metric) {
 	type key struct{ currency, costCenter string }
 	totals := map[key]licensing.Money{}
+	overflow := map[key]struct{}{}
 	for i := range s.plans {
 		p := &s.plans[i]
 		if p.Status.Billing == nil || p.Status.Billing.TotalBilled == "" {
@@ -176,7 +177,18 @@ func (s snapshot) collectBilled(ch chan<- prometheus.Metric) {
 		if err != nil {
 			continue // the API's pattern admits no such amount
 		}
-		totals[key{s.currency(p), s.costCenter(p)}] += billed
+		k := key{s.currency(p), s.costCenter(p)}
+		if _, gone := overflow[k]; gone {
+			continue
+		}
+		sum, err := licensing.Add(totals[k], billed)
+		if err != nil {
+			// Beyond the largest amount: the series is left out rather than exported wrong.
+			overflow[k] = struct{}{}
+			delete(totals, k)
+			continue
+		}
+		totals[k] = sum
 	}
 	for k, total := range totals {
 		ch <- prometheus.MustNewConstMetric(billedDesc, prometheus.CounterValue, units(total), k.currency, k.costCenter)
