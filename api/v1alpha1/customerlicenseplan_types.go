@@ -201,9 +201,30 @@ type BillingStatus struct {
 	// nextInvoiceAmount is what the next term will cost, with any pending change applied.
 	// +optional
 	NextInvoiceAmount Amount `json:"nextInvoiceAmount,omitempty"`
-	// totalBilled is the sum of the charges of the plan's fulfilled orders.
+	// totalBilled is the sum of the charges of the plan's fulfilled orders, in status.currency,
+	// while every charge was in that currency. Once the plan has been charged in another currency
+	// (the BillingProfile's currency changed), it is empty and totalsBilled holds the totals:
+	// amounts of two currencies are never added.
 	// +optional
 	TotalBilled Amount `json:"totalBilled,omitempty"`
+	// totalsBilled is the sum of the charges of the plan's fulfilled orders per currency, one
+	// entry per currency, once the plan has been charged in more than one currency (or in another
+	// than status.currency); empty while totalBilled says it all.
+	// +optional
+	// +listType=map
+	// +listMapKey=currency
+	TotalsBilled []CurrencyAmount `json:"totalsBilled,omitempty"`
+}
+
+// CurrencyAmount is an amount of money in one currency.
+type CurrencyAmount struct {
+	// currency is the ISO 4217 code of amount, such as EUR.
+	// +required
+	// +kubebuilder:validation:Pattern=`^[A-Z]{3}$`
+	Currency string `json:"currency"`
+	// amount is the amount, a decimal string.
+	// +required
+	Amount Amount `json:"amount"`
 }
 
 // CustomerLicensePlanStatus is the plan in force, as its fulfilled orders made it.
@@ -240,7 +261,11 @@ type CustomerLicensePlanStatus struct {
 	// changes apply from the next renewal.
 	// +optional
 	PricePerLicense Amount `json:"pricePerLicense,omitempty"`
-	// currency is the currency of every amount of the plan.
+	// currency is the currency pricePerLicense was locked in: the BillingProfile's currency when
+	// the order that locked it was fulfilled. Charges at that price (more licenses within the
+	// term) are in this currency; charges at a catalog price (a new plan, a renewal, a conversion,
+	// a new payment plan) are in the BillingProfile's currency of the day, which they lock in turn.
+	// recurringCharge and totalBilled are in this currency.
 	// +optional
 	Currency string `json:"currency,omitempty"`
 

@@ -105,6 +105,11 @@ const (
 	// ReasonPlanDeleted: the plan was deleted before the order took effect; its Cancellation
 	// order records the deletion.
 	ReasonPlanDeleted = "PlanDeleted"
+	// ReasonCurrencyChanged: the order, a dearer product taking effect at once and charged the
+	// price difference, was placed before the BillingProfile's currency changed, and prices of two
+	// currencies cannot be subtracted: it was closed without a charge, and the plan orders the
+	// move again, taking effect at the term end.
+	ReasonCurrencyChanged = "CurrencyChanged"
 	// ReasonSuperseded: the plan no longer needs the order (its spec changed, or the term it
 	// renews was renewed or ended already); the plan orders what it needs now.
 	ReasonSuperseded = "Superseded"

@@ -4,6 +4,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 )
@@ -39,5 +40,42 @@ var _ = Describe("Money on a real API server", func() {
 			g.Expect(ready.Message).To(ContainSubstring("92233720368547758.07"))
 		}).Should(Succeed())
 		Consistently(func() int { return len(ordersOf(ns, "absurd")) }, "2s").Should(Equal(1), "the refusal stands: no order is placed again")
+	})
+
+	It("never adds two currencies: a price locked in EUR is charged in EUR after the profile moves to USD, and totals stay apart", func() {
+		withProfile(v1alpha1.BillingProfileSpec{Currency: "EUR"})
+		fakeClock.SetTime(at("2026-03-10", 9))
+		p := startPlan(ns, "eul", "t-eul", 10, v1alpha1.Monthly, "2026-03-10")
+		Expect(p.Status.Currency).To(Equal("EUR"))
+		Expect(p.Status.Billing.TotalBilled).To(Equal(v1alpha1.Amount("100.00")))
+
+		By("the BillingProfile's currency changes to USD")
+		Eventually(func(g Gomega) {
+			bp := &v1alpha1.BillingProfile{}
+			g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: v1alpha1.DefaultBillingProfileName}, bp)).To(Succeed())
+			bp.Spec.Currency = "USD"
+			g.Expect(k8sClient.Update(ctx, bp)).To(Succeed())
+		}).Should(Succeed())
+
+		By("more licenses at the price locked in EUR are charged in EUR")
+		updatePlan(ns, "eul", func(p *v1alpha1.CustomerLicensePlan) { p.Spec.Quantity = 15 })
+		p = eventuallyAtRevision(ns, "eul", 2)
+		o := getOrder(ns, "eul-2")(Default)
+		Expect(o.Status.Charge.Amount).To(Equal(v1alpha1.Amount("50.00")))
+		Expect(o.Status.Charge.Currency).To(Equal("EUR"))
+		Expect(p.Status.Currency).To(Equal("EUR"))
+		Expect(p.Status.Billing.TotalBilled).To(Equal(v1alpha1.Amount("150.00")))
+
+		By("the renewal at the catalog price is charged in USD, and the totals are kept per currency")
+		travel(at("2026-04-10", 1), ns, "eul")
+		p = eventuallyAtRevision(ns, "eul", 3)
+		o = getOrder(ns, "eul-3")(Default)
+		Expect(o.Spec.Change).To(Equal(v1alpha1.ChangeRenewal))
+		Expect(o.Status.Charge.Amount).To(Equal(v1alpha1.Amount("150.00")))
+		Expect(o.Status.Charge.Currency).To(Equal("USD"))
+		Expect(p.Status.Currency).To(Equal("USD"))
+		Expect(p.Status.Billing.TotalBilled).To(BeEmpty(), "150.00 EUR + 150.00 USD is not 300.00 of anything")
+		Expect(p.Status.Billing.TotalsBilled).To(Equal([]v1alpha1.CurrencyAmount{
+			{Currency: "EUR", Amount: "150.00"}, {Currency: "USD", Amount: "150.00"}}))
 	})
 })

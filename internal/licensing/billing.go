@@ -2,6 +2,7 @@ package licensing
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 )
@@ -31,7 +32,7 @@ func BillingSummary(st v1alpha1.CustomerLicensePlanStatus, action v1alpha1.Renew
 	}
 	b := &v1alpha1.BillingStatus{}
 	if st.Billing != nil {
-		b.TotalBilled = st.Billing.TotalBilled
+		b.TotalBilled, b.TotalsBilled = st.Billing.TotalBilled, st.Billing.TotalsBilled
 	}
 	price, err := ParseAmount(st.PricePerLicense)
 	if !HasPlanInForce(st) || err != nil {
@@ -58,11 +59,40 @@ func BillingSummary(st v1alpha1.CustomerLicensePlanStatus, action v1alpha1.Renew
 	return b
 }
 
+// BilledTotals is what a plan was billed, one total per currency, sorted by currency: its
+// billing status's totalsBilled, or, for a plan stored before that field, its totalBilled in
+// currency (its status.currency; the operator's default, EUR, when empty). The list is a copy.
+func BilledTotals(b *v1alpha1.BillingStatus, currency string) ([]v1alpha1.CurrencyAmount, error) {
+	if b == nil {
+		return nil, nil
+	}
+	if len(b.TotalsBilled) == 0 {
+		if b.TotalBilled == "" {
+			return nil, nil
+		}
+		if currency == "" {
+			currency = Currency(nil)
+		}
+		if _, err := ParseAmount(b.TotalBilled); err != nil {
+			return nil, fmt.Errorf("totalBilled: %w", err)
+		}
+		return []v1alpha1.CurrencyAmount{{Currency: currency, Amount: b.TotalBilled}}, nil
+	}
+	out := make([]v1alpha1.CurrencyAmount, len(b.TotalsBilled))
+	copy(out, b.TotalsBilled)
+	for _, t := range out {
+		if _, err := ParseAmount(t.Amount); err != nil {
+			return nil, fmt.Errorf("totalsBilled[%s]: %w", t.Currency, err)
+		}
+	}
+	return out, nil
+}
+
 // checkBillable returns ErrOverflow when an order priced p cannot be recorded on the plan: its
 // total billed with the charge added would be beyond MaxMoney.
 func checkBillable(st v1alpha1.CustomerLicensePlanStatus, p Pricing) error {
 	probe := *st.DeepCopy()
-	return addBilled(&probe, p.Charge.Amount())
+	return addBilled(&probe, &v1alpha1.Charge{Amount: p.Charge.Amount(), Currency: p.Currency})
 }
 
 // tooLarge is the refusal of an order (or of the spec that asks for it) whose charge cannot be
@@ -82,7 +112,7 @@ func CheckChargeRepresentable(in DueInput) Verdict {
 	for _, o := range OrdersDue(in, MaxOrdersDue).Orders {
 		err := o.PriceErr
 		if err == nil {
-			err = addBilled(&st, o.Pricing.Charge.Amount())
+			err = addBilled(&st, &v1alpha1.Charge{Amount: o.Pricing.Charge.Amount(), Currency: o.Pricing.Currency})
 		}
 		if errors.Is(err, ErrOverflow) {
 			return tooLarge(o.OrderSpec(0), err)

@@ -3,6 +3,7 @@ package licensing
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -239,6 +240,126 @@ func TestChargesBeyondTheLargestAmount(t *testing.T) {
 				}
 			case tt.want == "" && (d.Status.State != v1alpha1.OrderFulfilled || d.Status.Charge == nil || d.Status.Charge.Amount != tt.charge):
 				t.Errorf("order %s/%s (%s), charge %+v; want it fulfilled at %s", d.Status.State, d.Status.Reason, d.Status.Message, d.Status.Charge, tt.charge)
+			}
+		})
+	}
+}
+
+// A plan whose price was locked in EUR, under a BillingProfile now in USD: each charge is in the
+// currency of the price it is charged at, and totals are kept per currency, never added across.
+func TestChargesAfterTheCurrencyChanged(t *testing.T) {
+	eur := pvStatus(10) // 10 x ep-plus at 10.00 EUR, term 2026-03-01..2026-04-01
+	eur.Billing = &v1alpha1.BillingStatus{TotalBilled: "100.00"}
+	plus, premium := pvProduct("10.00"), pvProduct("15.00")
+	for _, tt := range []struct {
+		name     string
+		spec     v1alpha1.CustomerLicensePlanSpec
+		catalog  map[string]*v1alpha1.LicenseProductSpec
+		change   v1alpha1.OrderChange
+		currency string
+		charge   v1alpha1.Amount
+	}{
+		{name: "more licenses, at the price locked in EUR, are charged in EUR",
+			spec: pvSpec("ep-plus", 13, v1alpha1.Monthly), change: v1alpha1.ChangeIncreaseQuantity, currency: "EUR", charge: "21.29"},
+		{name: "fewer licenses wait for the term end, in EUR, at no charge",
+			spec: pvSpec("ep-plus", 8, v1alpha1.Monthly), change: v1alpha1.ChangeDecreaseQuantity, currency: "EUR", charge: "0.00"},
+		{name: "a dearer product is not priced by subtracting EUR from USD: it waits for the term end",
+			spec: pvSpec("ep-premium", 10, v1alpha1.Monthly), catalog: map[string]*v1alpha1.LicenseProductSpec{"ep-plus": plus, "ep-premium": premium},
+			change: v1alpha1.ChangeProduct, currency: "EUR", charge: "0.00"},
+		{name: "another payment plan waits for the term end: nothing charged now, in EUR",
+			spec: pvSpec("ep-plus", 10, v1alpha1.Prepay1Y), change: v1alpha1.ChangePaymentPlan, currency: "EUR", charge: "0.00"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			catalog := tt.catalog
+			if catalog == nil {
+				catalog = map[string]*v1alpha1.LicenseProductSpec{"ep-plus": plus}
+			}
+			due := OrdersDue(DueInput{Spec: tt.spec, Status: eur, Created: pvNow, Catalog: catalog, Currency: "USD", Now: pvNow}, 1)
+			if len(due.Orders) != 1 || due.Orders[0].PriceErr != nil {
+				t.Fatalf("orders due: %+v", due.Orders)
+			}
+			o := due.Orders[0]
+			if o.Change != tt.change || o.Pricing.Currency != tt.currency || o.Pricing.Charge.Amount() != tt.charge {
+				t.Errorf("%s charged %s %s (%s), want %s charged %s %s", o.Change, o.Pricing.Charge, o.Pricing.Currency, o.Pricing.Description, tt.change, tt.charge, tt.currency)
+			}
+			if strings.Contains(o.Pricing.Description, "USD") && tt.currency == "EUR" {
+				t.Errorf("an EUR charge described in USD: %s", o.Pricing.Description)
+			}
+		})
+	}
+
+	t.Run("the renewal at the catalog price is charged in USD, and the totals stay apart", func(t *testing.T) {
+		at := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+		due := OrdersDue(DueInput{Spec: pvSpec("ep-plus", 10, v1alpha1.Monthly), Status: eur, Created: pvNow,
+			Catalog: map[string]*v1alpha1.LicenseProductSpec{"ep-plus": pvProduct("5.00")}, Currency: "USD", Now: at}, 1)
+		if len(due.Orders) != 1 || due.Orders[0].Change != v1alpha1.ChangeRenewal || due.Orders[0].Pricing.Currency != "USD" || due.Orders[0].Pricing.Charge != 5000 {
+			t.Fatalf("renewal: %+v", due.Orders)
+		}
+		o := fulfilledOrder(DueInput{Currency: "USD"}, eur, due.Orders[0])
+		st, err := ApplyOrder(eur, o, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []v1alpha1.CurrencyAmount{{Currency: "EUR", Amount: "100.00"}, {Currency: "USD", Amount: "50.00"}}
+		if st.Currency != "USD" || st.Billing.TotalBilled != "" || !cmp.Equal(st.Billing.TotalsBilled, want) {
+			t.Errorf("after the USD renewal: currency %s, totalBilled %q, totalsBilled %+v; want USD, \"\", %+v", st.Currency, st.Billing.TotalBilled, st.Billing.TotalsBilled, want)
+		}
+		if b := BillingSummary(st, v1alpha1.RenewalActionRenew, "5.00"); b.TotalBilled != "" || !cmp.Equal(b.TotalsBilled, want) {
+			t.Errorf("the billing summary loses the totals: %+v", b)
+		}
+	})
+}
+
+func TestAddBilled(t *testing.T) {
+	charge := func(amount v1alpha1.Amount, cur string) *v1alpha1.Charge {
+		return &v1alpha1.Charge{Amount: amount, Currency: cur}
+	}
+	for _, tt := range []struct {
+		name      string
+		currency  string
+		billing   *v1alpha1.BillingStatus
+		charges   []*v1alpha1.Charge
+		wantCur   string
+		wantTotal v1alpha1.Amount
+		wantList  []v1alpha1.CurrencyAmount
+	}{
+		{name: "one currency: totalBilled alone", charges: []*v1alpha1.Charge{charge("100.00", "EUR"), charge("50.00", "EUR")},
+			wantCur: "EUR", wantTotal: "150.00"},
+		{name: "EUR then USD: two totals, never 150.00", charges: []*v1alpha1.Charge{charge("100.00", "EUR"), charge("50.00", "USD")},
+			wantCur: "USD", wantList: []v1alpha1.CurrencyAmount{{Currency: "EUR", Amount: "100.00"}, {Currency: "USD", Amount: "50.00"}}},
+		{name: "EUR, USD, EUR again: each added to its own", charges: []*v1alpha1.Charge{charge("100.00", "EUR"), charge("50.00", "USD"), charge("10.00", "EUR")},
+			wantCur: "EUR", wantList: []v1alpha1.CurrencyAmount{{Currency: "EUR", Amount: "110.00"}, {Currency: "USD", Amount: "50.00"}}},
+		{name: "a plan stored with totalBilled alone: taken in its currency", currency: "EUR", billing: &v1alpha1.BillingStatus{TotalBilled: "100.00"},
+			charges: []*v1alpha1.Charge{charge("50.00", "USD")},
+			wantCur: "USD", wantList: []v1alpha1.CurrencyAmount{{Currency: "EUR", Amount: "100.00"}, {Currency: "USD", Amount: "50.00"}}},
+		{name: "nothing charged in a new currency adds no total, and totalBilled is not shown in the wrong one",
+			charges: []*v1alpha1.Charge{charge("100.00", "EUR"), charge("0.00", "USD")},
+			wantCur: "USD", wantList: []v1alpha1.CurrencyAmount{{Currency: "EUR", Amount: "100.00"}}},
+		{name: "a charge without a currency is in the plan's", currency: "NOK", billing: &v1alpha1.BillingStatus{TotalBilled: "1.00"},
+			charges: []*v1alpha1.Charge{charge("2.00", "")}, wantCur: "NOK", wantTotal: "3.00"},
+		{name: "a trial: 0.00 in the profile's currency", charges: []*v1alpha1.Charge{charge("0.00", "CHF")}, wantCur: "CHF", wantTotal: "0.00"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := v1alpha1.CustomerLicensePlanStatus{Currency: tt.currency, Billing: tt.billing}
+			for _, c := range tt.charges {
+				if err := addBilled(&st, c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if st.Currency != tt.wantCur || st.Billing.TotalBilled != tt.wantTotal || !cmp.Equal(st.Billing.TotalsBilled, tt.wantList) {
+				t.Errorf("currency %s, totalBilled %q, totalsBilled %+v; want %s, %q, %+v", st.Currency, st.Billing.TotalBilled, st.Billing.TotalsBilled,
+					tt.wantCur, tt.wantTotal, tt.wantList)
+			}
+			got, err := BilledTotals(st.Billing, st.Currency)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tt.wantList
+			if want == nil {
+				want = []v1alpha1.CurrencyAmount{{Currency: tt.wantCur, Amount: tt.wantTotal}}
+			}
+			if !cmp.Equal(got, want) {
+				t.Errorf("BilledTotals = %+v, want %+v", got, want)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package licensing
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,7 +16,7 @@ type PricingInput struct {
 	Plan v1alpha1.CustomerLicensePlanStatus
 	// CatalogPrice is the catalog's price per license of the order's product and payment plan.
 	CatalogPrice v1alpha1.Amount
-	// Currency is the currency of the charge.
+	// Currency is the BillingProfile's currency now: the currency of a charge at a catalog price.
 	Currency string
 	// StartDate is the plan's billing start date, used by New and Trial orders.
 	StartDate time.Time
@@ -25,14 +26,47 @@ type PricingInput struct {
 type Pricing struct {
 	PricePerLicense Money
 	Charge          Money
-	Description     string
+	// Currency is the currency of Charge and PricePerLicense (ChargeCurrency).
+	Currency    string
+	Description string
 }
 
 // PriceOrder computes an order's charge: a term charge for a new plan or the conversion of a
 // trial, a prorated charge for an increase or an upgrade that takes effect at once, and nothing
 // for a trial, its changes, and changes that wait for the next term (no refund is ever made).
 func PriceOrder(in PricingInput) (Pricing, error) {
-	o, st, cur := in.Order, in.Plan, in.Currency
+	p, err := priceOrder(in)
+	p.Currency = ChargeCurrency(in.Order, in.Plan, in.Currency)
+	return p, err
+}
+
+// ChargeCurrency is the currency of an order's charge: the currency the plan's price was locked in
+// (status.currency) for an order charged at that price or not charged at all (more or fewer
+// licenses, a change that waits for the next term, a change of a trial, an expiry or
+// cancellation); profileCurrency, the BillingProfile's currency now, for an order charged at a
+// catalog price, which locks that price and currency on the plan (a new plan, a trial, a
+// conversion, a renewal, a new payment plan or a dearer product that takes effect at once). So a
+// price locked in EUR is charged in EUR, also after the profile's currency changed, and a charge
+// is never the figure of one currency labelled with another.
+func ChargeCurrency(o v1alpha1.LicenseOrderSpec, st v1alpha1.CustomerLicensePlanStatus, profileCurrency string) string {
+	locked := st.Currency
+	if locked == "" || !HasPlanInForce(st) {
+		return profileCurrency
+	}
+	switch {
+	case isNewPlan(o.Change), o.Change == v1alpha1.ChangeRenewal:
+		return profileCurrency
+	case IsTrial(st) && o.PaymentPlan == v1alpha1.Trial, IsDeferred(st, o):
+		return locked
+	case o.Change == v1alpha1.ChangePaymentPlan, o.Change == v1alpha1.ChangeProduct:
+		return profileCurrency
+	}
+	return locked
+}
+
+func priceOrder(in PricingInput) (Pricing, error) {
+	o, st := in.Order, in.Plan
+	cur := ChargeCurrency(o, st, in.Currency)
 	switch {
 	case o.Change == v1alpha1.ChangeExpiry, o.Change == v1alpha1.ChangeCancellation:
 		return Pricing{Description: "No charge, and no refund."}, nil
@@ -80,6 +114,12 @@ func PriceOrder(in PricingInput) (Pricing, error) {
 			return Pricing{}, fmt.Errorf("catalog price of product %q for %s: %w", o.Product, o.PaymentPlan, err)
 		}
 		oldPrice, _ := ParseAmount(st.PricePerLicense)
+		if st.Currency != "" && st.Currency != cur {
+			// The difference of prices in two currencies means nothing. neededChange defers such a
+			// move to the term end; an order placed before the currency changed is refused here.
+			return Pricing{}, fmt.Errorf("%w: the price in force, %s %s, and the price of %s, %s %s, are in two currencies: the move takes effect at the term end once ordered again",
+				ErrCurrencyChanged, oldPrice, st.Currency, o.Product, newPrice, cur)
+		}
 		diff := max(newPrice-oldPrice, 0)
 		p, err := prorate(st, o, st.Licenses, diff, cur)
 		if err != nil {
@@ -104,7 +144,7 @@ func PriceOrder(in PricingInput) (Pricing, error) {
 			return Pricing{}, chargeError(err)
 		}
 		return Pricing{PricePerLicense: price, Charge: charge, Description: fmt.Sprintf(
-			"Renewal: %s for the term %s to %s (catalog price of %s, %s).", TermChargeDescription(o.Quantity, price, in.Currency),
+			"Renewal: %s for the term %s to %s (catalog price of %s, %s).", TermChargeDescription(o.Quantity, price, cur),
 			FormatDate(next.Start), FormatDate(next.End), o.Product, o.PaymentPlan)}, nil
 	case v1alpha1.ChangePaymentPlan:
 		price, err := ParseAmount(in.CatalogPrice)
@@ -120,6 +160,10 @@ func PriceOrder(in PricingInput) (Pricing, error) {
 	}
 	return Pricing{}, fmt.Errorf("orders of change %q are not priced here", o.Change)
 }
+
+// ErrCurrencyChanged is the error of a product change that takes effect at once, charged the price
+// difference, when the plan's price is locked in another currency than the BillingProfile's.
+var ErrCurrencyChanged = errors.New("the BillingProfile's currency is not the currency of the price in force")
 
 // chargeError says that an order's charge cannot be represented; it wraps ErrOverflow, which
 // DecideOrder refuses the order for and admission refuses the spec for.

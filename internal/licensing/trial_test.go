@@ -2,6 +2,7 @@ package licensing
 
 import (
 	"fmt"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"strings"
 	"testing"
 	"time"
@@ -341,7 +342,7 @@ func TestTrialLife(t *testing.T) {
 		st.PricePerLicense != "0.00" || *st.Term != (v1alpha1.Term{Start: "2026-03-10", End: "2026-04-09"}) {
 		t.Fatalf("after the Trial order: %+v", st)
 	}
-	if b := st.Billing; *b != (v1alpha1.BillingStatus{RecurringCharge: "0.00", TotalBilled: "0.00"}) {
+	if b := st.Billing; !equality.Semantic.DeepEqual(*b, v1alpha1.BillingStatus{RecurringCharge: "0.00", TotalBilled: "0.00"}) {
 		t.Errorf("a trial bills nothing: billing %+v", b)
 	}
 	ready := meta.FindStatusCondition(st.Conditions, v1alpha1.PlanReady)
@@ -358,7 +359,7 @@ func TestTrialLife(t *testing.T) {
 		st.RenewalAction != v1alpha1.RenewalActionRenew || st.PricePerLicense != "10.00" || st.Licenses != 5 {
 		t.Fatalf("after the Conversion: %+v", st)
 	}
-	if b := st.Billing; *b != (v1alpha1.BillingStatus{RecurringCharge: "50.00", BilledThrough: "2026-04-19", NextInvoiceDate: "2026-04-20",
+	if b := st.Billing; !equality.Semantic.DeepEqual(*b, v1alpha1.BillingStatus{RecurringCharge: "50.00", BilledThrough: "2026-04-19", NextInvoiceDate: "2026-04-20",
 		NextInvoiceAmount: "50.00", TotalBilled: "50.00"}) {
 		t.Errorf("after the Conversion: billing %+v", b)
 	}
