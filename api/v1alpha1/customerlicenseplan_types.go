@@ -59,6 +59,10 @@ const (
 	// breaks a business rule; the message names the field, the value and what to do.
 	ReasonInvalidSpec = "InvalidSpec"
 
+	// ReasonStartDateOutOfRange: spec.startDate lies more than 31 days after the day the plan is
+	// ordered, or more than 5 years before it; the message names the date and the bounds.
+	ReasonStartDateOutOfRange = "StartDateOutOfRange"
+
 	// ReasonCovered: the licenses in force cover the assigned usage.
 	ReasonCovered = "Covered"
 	// ReasonOverAssigned: more licenses are assigned than are in force.
@@ -114,7 +118,8 @@ type CustomerLicensePlanSpec struct {
 	//
 	// Trial asks for a trial of the product instead of a paid plan, where the product offers one
 	// (its spec.trial): the operator places a Trial order of spec.quantity licenses (at most
-	// spec.trial.maxLicenses), charged 0.00, for spec.trial.days days from startDate. The trial
+	// spec.trial.maxLicenses), charged 0.00, for spec.trial.days days from the day it is
+	// ordered (the licenses are in force from then, whatever startDate says). The trial
 	// expires at its end (an Expiry order), whatever renewal.policy says, unless paymentPlan is set
 	// to a paid plan before then: that places a Conversion order, billed like a new plan from that
 	// day, and the plan keeps its assignments. A customer gets one trial per product, and only
@@ -127,7 +132,11 @@ type CustomerLicensePlanSpec struct {
 	PaymentPlan PaymentPlan `json:"paymentPlan"`
 
 	// startDate (YYYY-MM-DD, UTC) is the date billing starts. It defaults to the day the plan was
-	// created and cannot change once set.
+	// created and cannot change once set. The plan is in force as soon as it is ordered, so the
+	// start date may lie at most 31 days ahead (a month of lead time; the days until then are not
+	// billed) and at most 5 years back (every term since is billed at once); a date outside these
+	// bounds is refused (StartDateOutOfRange). A trial's days run from the day it is ordered,
+	// whatever startDate says.
 	// +optional
 	StartDate Date `json:"startDate,omitempty"`
 

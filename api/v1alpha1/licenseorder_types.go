@@ -12,7 +12,7 @@ const (
 	// ChangeNew orders a new plan.
 	ChangeNew OrderChange = "New"
 	// ChangeTrial orders a trial of the product as a new plan: charged 0.00, with a term of the
-	// product's trial length from the plan's start date, expiring at its end unless converted.
+	// product's trial length from the day it is placed, expiring at its end unless converted.
 	ChangeTrial OrderChange = "Trial"
 	// ChangeConversion turns a trial in force into a paid plan of the payment plan ordered: billing
 	// starts on its effective date, with a first term charged like a new plan's.
@@ -168,8 +168,8 @@ type LicenseOrderSpec struct {
 	// +required
 	EffectiveDate Date `json:"effectiveDate"`
 
-	// trialEnd is, on a Trial order, the day the trial ends: the plan's start date plus the
-	// product's spec.trial.days, fixed when the order is placed. Empty on every other order.
+	// trialEnd is, on a Trial order, the day the trial ends: the day the order is placed (its
+	// effectiveDate) plus the product's spec.trial.days, fixed then. Empty on every other order.
 	// +optional
 	TrialEnd Date `json:"trialEnd,omitempty"`
 

@@ -4,6 +4,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
@@ -77,5 +78,35 @@ var _ = Describe("Money on a real API server", func() {
 		Expect(p.Status.Billing.TotalBilled).To(BeEmpty(), "150.00 EUR + 150.00 USD is not 300.00 of anything")
 		Expect(p.Status.Billing.TotalsBilled).To(Equal([]v1alpha1.CurrencyAmount{
 			{Currency: "EUR", Amount: "150.00"}, {Currency: "USD", Amount: "150.00"}}))
+	})
+
+	It("refuses, without ordering, a start date a year ahead on a plan written without the webhooks, and a trial holds its days from the day it is ordered", func() {
+		fakeClock.SetTime(at("2026-03-10", 9))
+		By("a Monthly plan to start a year from now: Ready False, InvalidSpec naming spec.startDate, no order")
+		p := plan(ns, "ahead", "t-eul", 10, v1alpha1.Monthly)
+		p.Spec.StartDate = "2027-03-10"
+		Expect(k8sClient.Create(ctx, p)).To(Succeed())
+		Eventually(func(g Gomega) {
+			p := getPlan(ns, "ahead")(g)
+			g.Expect(readyReason(p)).To(Equal(v1alpha1.ReasonInvalidSpec))
+			ready := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.PlanReady)
+			g.Expect(ready.Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(ready.Message).To(ContainSubstring("StartDateOutOfRange: spec.startDate 2027-03-10 is 365 days after today, 2026-03-10"))
+			g.Expect(meta.IsStatusConditionTrue(p.Status.Conditions, v1alpha1.PlanStalled)).To(BeTrue())
+		}).Should(Succeed())
+		Consistently(func() int { return len(ordersOf(ns, "ahead")) }, "2s").Should(BeZero(), "nothing is ordered")
+
+		By("a start date 20 days ahead is within the bound: ordered now, billed from its start date")
+		startPlan(ns, "soon", "t-eul", 10, v1alpha1.Monthly, "2026-03-30")
+
+		By("a trial of 30 days with a start date 20 days ahead holds its licenses 30 days from today, not 50")
+		trialCatalog()
+		tp := plan(ns, "try", "t-trial", 5, v1alpha1.Trial)
+		tp.Spec.StartDate = "2026-03-30"
+		Expect(k8sClient.Create(ctx, tp)).To(Succeed())
+		got := eventuallyReady(ns, "try")
+		Expect(got.Status.Term).To(Equal(&v1alpha1.Term{Start: "2026-03-10", End: "2026-04-09"}))
+		Expect(got.Status.RenewalDate).To(Equal(v1alpha1.Date("2026-04-09")))
+		Expect(getOrder(ns, "try-1")(Default).Spec.TrialEnd).To(Equal(v1alpha1.Date("2026-04-09")))
 	})
 })

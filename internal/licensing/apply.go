@@ -39,7 +39,11 @@ func ApplyOrder(st v1alpha1.CustomerLicensePlanStatus, o *v1alpha1.LicenseOrder,
 		if err != nil {
 			return st, fmt.Errorf("order %s: spec.trialEnd: %w", o.Name, err)
 		}
-		start := Day(startDate)
+		// A trial runs from the day it is ordered, the day its licenses are in force (TrialEnd).
+		start, err := ParseDate(spec.EffectiveDate)
+		if err != nil {
+			return st, fmt.Errorf("order %s: spec.effectiveDate: %w", o.Name, err)
+		}
 		out.Product, out.SKU, out.Licenses, out.PaymentPlan = spec.Product, spec.SKU, spec.Quantity, spec.PaymentPlan
 		out.PricePerLicense = o.Status.PricePerLicense
 		out.StartDate = FormatDate(start)

@@ -40,6 +40,11 @@ func (in PreviewInput) orderInput(req ChangeRequest) OrderInput {
 // thus validated, whether or not it places an order.
 func JudgeSpec(in PreviewInput) Verdict {
 	if req, ok := Needed(in.DueInput); ok {
+		if StartDateApplies(in.Status, req) {
+			if v := CheckStartDate(in.Spec.StartDate, in.Now); !v.Passed() {
+				return v
+			}
+		}
 		if v := ValidateAdmission(in.orderInput(req)); !v.Passed() {
 			return v
 		}

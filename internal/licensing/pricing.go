@@ -71,7 +71,7 @@ func priceOrder(in PricingInput) (Pricing, error) {
 	case o.Change == v1alpha1.ChangeExpiry, o.Change == v1alpha1.ChangeCancellation:
 		return Pricing{Description: "No charge, and no refund."}, nil
 	case o.Change == v1alpha1.ChangeTrial:
-		return trialPricing(o, in.StartDate, cur)
+		return trialPricing(o, cur)
 	case o.Change == v1alpha1.ChangeConversion:
 		return conversionPricing(o, in.CatalogPrice, cur)
 	case IsTrial(st) && o.PaymentPlan == v1alpha1.Trial:

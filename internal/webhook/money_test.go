@@ -30,4 +30,21 @@ var _ = Describe("Money at admission", func() {
 		p := eventuallyInForce(ns, "dear")
 		Expect(p.Status.Billing.TotalBilled).To(Equal(v1alpha1.Amount("2000000000.00")))
 	})
+
+	It("refuses a start date more than 31 days ahead or 5 years back, naming spec.startDate", func() {
+		fakeClock.SetTime(suiteStart) // 2026-03-10
+		for date, says := range map[v1alpha1.Date]string{
+			"2027-03-10": "is 365 days after today, 2026-03-10",
+			"2006-03-10": "is more than 5 years before today, 2026-03-10",
+		} {
+			p := newPlan(ns, "eul", "t-eul", 10, v1alpha1.Monthly)
+			p.Spec.StartDate = date
+			err := alice.Create(ctx, p)
+			Expect(err).To(MatchError(ContainSubstring(`spec.startDate: Invalid value: "` + string(date) + `": StartDateOutOfRange`)))
+			Expect(err).To(MatchError(ContainSubstring(says)))
+		}
+		p := newPlan(ns, "eul", "t-eul", 10, v1alpha1.Monthly)
+		p.Spec.StartDate = "2026-04-10"
+		Expect(alice.Create(ctx, p)).To(Succeed(), "31 days ahead is a month of lead time")
+	})
 })
