@@ -57,7 +57,11 @@ type ApprovalPolicy struct {
 // BillingProfileSpec holds the partner's company billing settings.
 // +kubebuilder:validation:XValidation:rule="!has(self.defaultCostCenter) || (has(self.costCenters) && self.costCenters.exists(c, c.name == self.defaultCostCenter))",message="defaultCostCenter must name one of costCenters"
 type BillingProfileSpec struct {
-	// currency is the ISO 4217 code every charge is expressed in, such as EUR.
+	// currency is the ISO 4217 code charges are expressed in, such as EUR. It may change: a
+	// charge at a catalog price (a new plan, a renewal, a conversion, a new payment plan) is in
+	// the currency of the day and locks it on the plan with the price (status.currency); a charge
+	// at a price locked on the plan is in the currency it was locked in. Totals are kept per
+	// currency, never added across currencies.
 	// +required
 	// +kubebuilder:validation:Pattern=`^[A-Z]{3}$`
 	Currency string `json:"currency"`

@@ -35,9 +35,12 @@ const (
 	Trial PaymentPlan = "Trial"
 )
 
-// Amount is an amount of money as a decimal string with at most two decimals, such as "12.50".
-// +kubebuilder:validation:Pattern=`^[0-9]{1,9}(\.[0-9]{1,2})?$`
-// +kubebuilder:validation:MaxLength=12
+// Amount is an amount of money as a decimal string with at most two decimals, such as "12.50":
+// at most 17 digits before the point, up to 92233720368547758.07, the most that 64-bit whole
+// cents (minor units) hold. The operator refuses an amount beyond that, and a charge or total
+// that would go beyond it, rather than record it wrong.
+// +kubebuilder:validation:Pattern=`^[0-9]{1,17}(\.[0-9]{1,2})?$`
+// +kubebuilder:validation:MaxLength=20
 type Amount string
 
 // Date is a calendar date in UTC, formatted YYYY-MM-DD.

@@ -62,6 +62,10 @@ const (
 	// breaks a business rule; the message names the field, the value and what to do.
 	ReasonInvalidSpec = "InvalidSpec"
 
+	// ReasonStartDateOutOfRange: spec.startDate lies more than 31 days after the day the plan is
+	// ordered, or more than 5 years before it; the message names the date and the bounds.
+	ReasonStartDateOutOfRange = "StartDateOutOfRange"
+
 	// ReasonCovered: the licenses in force cover the assigned usage.
 	ReasonCovered = "Covered"
 	// ReasonOverAssigned: more licenses are assigned than are in force.
@@ -117,7 +121,8 @@ type CustomerLicensePlanSpec struct {
 	//
 	// Trial asks for a trial of the product instead of a paid plan, where the product offers one
 	// (its spec.trial): the operator places a Trial order of spec.quantity licenses (at most
-	// spec.trial.maxLicenses), charged 0.00, for spec.trial.days days from startDate. The trial
+	// spec.trial.maxLicenses), charged 0.00, for spec.trial.days days from the day it is
+	// ordered (the licenses are in force from then, whatever startDate says). The trial
 	// expires at its end (an Expiry order), whatever renewal.policy says, unless paymentPlan is set
 	// to a paid plan before then: that places a Conversion order, billed like a new plan from that
 	// day, and the plan keeps its assignments. A customer gets one trial per product, and only
@@ -130,7 +135,11 @@ type CustomerLicensePlanSpec struct {
 	PaymentPlan PaymentPlan `json:"paymentPlan"`
 
 	// startDate (YYYY-MM-DD, UTC) is the date billing starts. It defaults to the day the plan was
-	// created and cannot change once set.
+	// created and cannot change once set. The plan is in force as soon as it is ordered, so the
+	// start date may lie at most 31 days ahead (a month of lead time; the days until then are not
+	// billed) and at most 5 years back (every term since is billed at once); a date outside these
+	// bounds is refused (StartDateOutOfRange). A trial's days run from the day it is ordered,
+	// whatever startDate says.
 	// +optional
 	StartDate Date `json:"startDate,omitempty"`
 
@@ -220,9 +229,30 @@ type BillingStatus struct {
 	// nextInvoiceAmount is what the next term will cost, with any pending change applied.
 	// +optional
 	NextInvoiceAmount Amount `json:"nextInvoiceAmount,omitempty"`
-	// totalBilled is the sum of the charges of the plan's fulfilled orders.
+	// totalBilled is the sum of the charges of the plan's fulfilled orders, in status.currency,
+	// while every charge was in that currency. Once the plan has been charged in another currency
+	// (the BillingProfile's currency changed), it is empty and totalsBilled holds the totals:
+	// amounts of two currencies are never added.
 	// +optional
 	TotalBilled Amount `json:"totalBilled,omitempty"`
+	// totalsBilled is the sum of the charges of the plan's fulfilled orders per currency, one
+	// entry per currency, once the plan has been charged in more than one currency (or in another
+	// than status.currency); empty while totalBilled says it all.
+	// +optional
+	// +listType=map
+	// +listMapKey=currency
+	TotalsBilled []CurrencyAmount `json:"totalsBilled,omitempty"`
+}
+
+// CurrencyAmount is an amount of money in one currency.
+type CurrencyAmount struct {
+	// currency is the ISO 4217 code of amount, such as EUR.
+	// +required
+	// +kubebuilder:validation:Pattern=`^[A-Z]{3}$`
+	Currency string `json:"currency"`
+	// amount is the amount, a decimal string.
+	// +required
+	Amount Amount `json:"amount"`
 }
 
 // CustomerLicensePlanStatus is the plan in force, as its fulfilled orders made it.
@@ -259,7 +289,11 @@ type CustomerLicensePlanStatus struct {
 	// changes apply from the next renewal.
 	// +optional
 	PricePerLicense Amount `json:"pricePerLicense,omitempty"`
-	// currency is the currency of every amount of the plan.
+	// currency is the currency pricePerLicense was locked in: the BillingProfile's currency when
+	// the order that locked it was fulfilled. Charges at that price (more licenses within the
+	// term) are in this currency; charges at a catalog price (a new plan, a renewal, a conversion,
+	// a new payment plan) are in the BillingProfile's currency of the day, which they lock in turn.
+	// recurringCharge and totalBilled are in this currency.
 	// +optional
 	Currency string `json:"currency,omitempty"`
 

@@ -13,7 +13,7 @@ const (
 	// ChangeNew orders a new plan.
 	ChangeNew OrderChange = "New"
 	// ChangeTrial orders a trial of the product as a new plan: charged 0.00, with a term of the
-	// product's trial length from the plan's start date, expiring at its end unless converted.
+	// product's trial length from the day it is placed, expiring at its end unless converted.
 	ChangeTrial OrderChange = "Trial"
 	// ChangeConversion turns a trial in force into a paid plan of the payment plan ordered: billing
 	// starts on its effective date, with a first term charged like a new plan's.
@@ -103,12 +103,22 @@ const (
 	// (spec.trial.maxLicenses).
 	ReasonTrialTooLarge = "TrialTooLarge"
 
+	// ReasonChargeTooLarge: the order's charge, or the plan's total billed with it, is beyond the
+	// largest amount there is (92233720368547758.07). The refusal stands until the plan's spec
+	// changes: lower spec.quantity.
+	ReasonChargeTooLarge = "ChargeTooLarge"
+
 	// Reasons an order is closed without a charge although no rule refused it.
 
 	// ReasonPlanNotFound (shared with LicenseAssignment): the order's plan does not exist.
 	// ReasonPlanDeleted: the plan was deleted before the order took effect; its Cancellation
 	// order records the deletion.
 	ReasonPlanDeleted = "PlanDeleted"
+	// ReasonCurrencyChanged: the order, a dearer product taking effect at once and charged the
+	// price difference, was placed before the BillingProfile's currency changed, and prices of two
+	// currencies cannot be subtracted: it was closed without a charge, and the plan orders the
+	// move again, taking effect at the term end.
+	ReasonCurrencyChanged = "CurrencyChanged"
 	// ReasonSuperseded: the plan no longer needs the order (its spec changed, or the term it
 	// renews was renewed or ended already); the plan orders what it needs now.
 	ReasonSuperseded = "Superseded"
@@ -177,8 +187,8 @@ type LicenseOrderSpec struct {
 	// +required
 	EffectiveDate Date `json:"effectiveDate"`
 
-	// trialEnd is, on a Trial order, the day the trial ends: the plan's start date plus the
-	// product's spec.trial.days, fixed when the order is placed. Empty on every other order.
+	// trialEnd is, on a Trial order, the day the trial ends: the day the order is placed (its
+	// effectiveDate) plus the product's spec.trial.days, fixed then. Empty on every other order.
 	// +optional
 	TrialEnd Date `json:"trialEnd,omitempty"`
 

@@ -2,6 +2,8 @@ package licensing
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
@@ -37,7 +39,11 @@ func ApplyOrder(st v1alpha1.CustomerLicensePlanStatus, o *v1alpha1.LicenseOrder,
 		if err != nil {
 			return st, fmt.Errorf("order %s: spec.trialEnd: %w", o.Name, err)
 		}
-		start := Day(startDate)
+		// A trial runs from the day it is ordered, the day its licenses are in force (TrialEnd).
+		start, err := ParseDate(spec.EffectiveDate)
+		if err != nil {
+			return st, fmt.Errorf("order %s: spec.effectiveDate: %w", o.Name, err)
+		}
 		out.Product, out.SKU, out.Licenses, out.PaymentPlan = spec.Product, spec.SKU, spec.Quantity, spec.PaymentPlan
 		out.PricePerLicense = o.Status.PricePerLicense
 		out.StartDate = FormatDate(start)
@@ -116,10 +122,7 @@ func ApplyOrder(st v1alpha1.CustomerLicensePlanStatus, o *v1alpha1.LicenseOrder,
 	out.PendingChange = prunePending(out)
 	out.Revision, out.LastOrder = spec.Revision, o.Name
 	if c := o.Status.Charge; c != nil {
-		if c.Currency != "" {
-			out.Currency = c.Currency
-		}
-		if err := addBilled(&out, c.Amount); err != nil {
+		if err := addBilled(&out, c); err != nil {
 			return st, fmt.Errorf("order %s: %w", o.Name, err)
 		}
 	}
@@ -182,23 +185,53 @@ func prunePending(st v1alpha1.CustomerLicensePlanStatus) *v1alpha1.PendingChange
 	return pc
 }
 
-func addBilled(st *v1alpha1.CustomerLicensePlanStatus, amount v1alpha1.Amount) error {
-	if amount == "" {
+// addBilled adds a fulfilled order's charge to the plan's total in the charge's currency, and makes
+// that currency the plan's (status.currency), the currency of the price the order left in force
+// (ChargeCurrency). Amounts of two currencies are never added: while the plan was charged in one
+// currency, status.currency, totalBilled holds its total and totalsBilled is empty; otherwise
+// totalsBilled holds one total per currency and totalBilled is empty. A plan stored before
+// totalsBilled existed has its totalBilled taken as its total in its status.currency.
+func addBilled(st *v1alpha1.CustomerLicensePlanStatus, c *v1alpha1.Charge) error {
+	prev := st.Currency
+	if c.Currency != "" {
+		st.Currency = c.Currency
+	}
+	if c.Amount == "" {
 		return nil
 	}
-	charge, err := ParseAmount(amount)
+	charge, err := ParseAmount(c.Amount)
 	if err != nil {
 		return fmt.Errorf("charge: %w", err)
+	}
+	totals, err := BilledTotals(st.Billing, prev)
+	if err != nil {
+		return err
+	}
+	cur := st.Currency
+	if cur == "" {
+		cur = Currency(nil)
+	}
+	i := slices.IndexFunc(totals, func(t v1alpha1.CurrencyAmount) bool { return t.Currency == cur })
+	switch {
+	case i >= 0:
+		total, _ := ParseAmount(totals[i].Amount) // BilledTotals parsed it
+		sum, err := Add(total, charge)
+		if err != nil {
+			return fmt.Errorf("totalBilled %s %s + charge %s %s: %w", total, cur, charge, cur, err)
+		}
+		totals[i].Amount = sum.Amount()
+	case charge != 0 || len(totals) == 0:
+		// A charge of nothing in a new currency adds no total of its own.
+		totals = append(totals, v1alpha1.CurrencyAmount{Currency: cur, Amount: charge.Amount()})
+		slices.SortFunc(totals, func(a, b v1alpha1.CurrencyAmount) int { return strings.Compare(a.Currency, b.Currency) })
 	}
 	if st.Billing == nil {
 		st.Billing = &v1alpha1.BillingStatus{}
 	}
-	total := Money(0)
-	if st.Billing.TotalBilled != "" {
-		if total, err = ParseAmount(st.Billing.TotalBilled); err != nil {
-			return fmt.Errorf("totalBilled: %w", err)
-		}
+	st.Billing.TotalsBilled, st.Billing.TotalBilled = totals, ""
+	if len(totals) == 1 && totals[0].Currency == cur {
+		// One currency, the plan's: totalBilled says it all, as on plans stored before.
+		st.Billing.TotalsBilled, st.Billing.TotalBilled = nil, totals[0].Amount
 	}
-	st.Billing.TotalBilled = (total + charge).Amount()
 	return nil
 }

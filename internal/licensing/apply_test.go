@@ -310,7 +310,7 @@ func TestApplyOrder(t *testing.T) {
 			}),
 		},
 		{
-			name:   "charge currency replaces the currency in force",
+			name:   "a charge in another currency is totalled apart, never added to the total in force",
 			status: atStatus(),
 			order: func() *v1alpha1.LicenseOrder {
 				o := atOrder(4, v1alpha1.ChangeIncreaseQuantity, "ep-plus", v1alpha1.Monthly, 11, "2026-03-10", "10.00", "7.10")
@@ -320,7 +320,8 @@ func TestApplyOrder(t *testing.T) {
 			start: atStart,
 			want: with(func(st *v1alpha1.CustomerLicensePlanStatus) {
 				st.Licenses, st.Currency = 11, "CHF"
-				applied(st, 4, "107.10")
+				applied(st, 4, "")
+				st.Billing.TotalsBilled = []v1alpha1.CurrencyAmount{{Currency: "CHF", Amount: "7.10"}, {Currency: "EUR", Amount: "100.00"}}
 			}),
 		},
 		{

@@ -1,6 +1,9 @@
 package licensing
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/partnerops/license-operator/api/v1alpha1"
 )
 
@@ -33,13 +36,15 @@ func BillingSummary(st v1alpha1.CustomerLicensePlanStatus, action v1alpha1.Renew
 	}
 	b := &v1alpha1.BillingStatus{}
 	if st.Billing != nil {
-		b.TotalBilled = st.Billing.TotalBilled
+		b.TotalBilled, b.TotalsBilled = st.Billing.TotalBilled, st.Billing.TotalsBilled
 	}
 	price, err := ParseAmount(st.PricePerLicense)
 	if !HasPlanInForce(st) || err != nil {
 		return b
 	}
-	b.RecurringCharge = TermCharge(st.Licenses, price).Amount()
+	if recurring, err := TermCharge(st.Licenses, price); err == nil {
+		b.RecurringCharge = recurring.Amount()
+	}
 	if st.Term == nil || st.PaymentPlan == v1alpha1.Trial {
 		return b
 	}
@@ -51,7 +56,74 @@ func BillingSummary(st v1alpha1.CustomerLicensePlanStatus, action v1alpha1.Renew
 			price = p
 		}
 		b.NextInvoiceDate = st.Term.End
-		b.NextInvoiceAmount = TermCharge(Scheduled(st).Quantity, price).Amount()
+		if next, err := TermCharge(Scheduled(st).Quantity, price); err == nil {
+			b.NextInvoiceAmount = next.Amount()
+		}
 	}
 	return b
+}
+
+// BilledTotals is what a plan was billed, one total per currency, sorted by currency: its
+// billing status's totalsBilled, or, for a plan stored before that field, its totalBilled in
+// currency (its status.currency; the operator's default, EUR, when empty). The list is a copy.
+func BilledTotals(b *v1alpha1.BillingStatus, currency string) ([]v1alpha1.CurrencyAmount, error) {
+	if b == nil {
+		return nil, nil
+	}
+	if len(b.TotalsBilled) == 0 {
+		if b.TotalBilled == "" {
+			return nil, nil
+		}
+		if currency == "" {
+			currency = Currency(nil)
+		}
+		if _, err := ParseAmount(b.TotalBilled); err != nil {
+			return nil, fmt.Errorf("totalBilled: %w", err)
+		}
+		return []v1alpha1.CurrencyAmount{{Currency: currency, Amount: b.TotalBilled}}, nil
+	}
+	out := make([]v1alpha1.CurrencyAmount, len(b.TotalsBilled))
+	copy(out, b.TotalsBilled)
+	for _, t := range out {
+		if _, err := ParseAmount(t.Amount); err != nil {
+			return nil, fmt.Errorf("totalsBilled[%s]: %w", t.Currency, err)
+		}
+	}
+	return out, nil
+}
+
+// checkBillable returns ErrOverflow when an order priced p cannot be recorded on the plan: its
+// total billed with the charge added would be beyond MaxMoney.
+func checkBillable(st v1alpha1.CustomerLicensePlanStatus, p Pricing) error {
+	probe := *st.DeepCopy()
+	return addBilled(&probe, &v1alpha1.Charge{Amount: p.Charge.Amount(), Currency: p.Currency})
+}
+
+// tooLarge is the refusal of an order (or of the spec that asks for it) whose charge cannot be
+// represented: err says which figures overflow.
+func tooLarge(o v1alpha1.LicenseOrderSpec, err error) Verdict {
+	return fail(v1alpha1.ReasonChargeTooLarge,
+		"the %s order of quantity %d x %s (%s) cannot be charged: %v; amounts stop at %s: lower spec.quantity",
+		o.Change, o.Quantity, o.Product, o.PaymentPlan, err, MaxMoney.Amount())
+}
+
+// CheckChargeRepresentable refuses a spec whose orders due now (OrdersDue) cannot be charged
+// because a charge, or the plan's total billed with it, is beyond MaxMoney. Admission runs it
+// (JudgeSpec), so that such a spec is refused with its figures rather than accepted and then
+// refused by the order reconciler.
+func CheckChargeRepresentable(in DueInput) Verdict {
+	st := in.Status
+	for _, o := range OrdersDue(in, MaxOrdersDue).Orders {
+		err := o.PriceErr
+		if err == nil {
+			err = addBilled(&st, &v1alpha1.Charge{Amount: o.Pricing.Charge.Amount(), Currency: o.Pricing.Currency})
+		}
+		if errors.Is(err, ErrOverflow) {
+			return tooLarge(o.OrderSpec(0), err)
+		}
+		if err != nil {
+			return pass()
+		}
+	}
+	return pass()
 }

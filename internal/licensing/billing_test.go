@@ -1,9 +1,12 @@
 package licensing
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 )
@@ -195,5 +198,192 @@ func TestBillingSummaryAfterExpiry(t *testing.T) {
 	}
 	if got.NextInvoiceDate != "" || got.NextInvoiceAmount != "" {
 		t.Errorf("next invoice %q of %q after expiry, want none", got.NextInvoiceDate, got.NextInvoiceAmount)
+	}
+}
+
+// A charge int64 minor units cannot hold is refused: at admission naming the figures, and by the
+// order reconciler as a refusal (ChargeTooLarge), never an error retried forever. A charge of
+// 1,000,000,000.00 or more, which the API's amounts could not hold before, is charged and recorded.
+func TestChargesBeyondTheLargestAmount(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		price    v1alpha1.Amount
+		quantity int32
+		billed   v1alpha1.Amount // the plan's totalBilled before
+		want     string          // reason of JudgeSpec and of DecideOrder
+		charge   v1alpha1.Amount // the order's charge when fulfilled
+	}{
+		{name: "a billion is charged", price: "1000.00", quantity: 1_000_000, charge: "1000000000.00"},
+		{name: "ten billion per license for a million licenses", price: "10000000000000.00", quantity: 1_000_000, want: v1alpha1.ReasonChargeTooLarge},
+		{name: "the largest amount once", price: "92233720368547758.07", quantity: 1, charge: "92233720368547758.07"},
+		{name: "the largest amount twice", price: "92233720368547758.07", quantity: 2, want: v1alpha1.ReasonChargeTooLarge},
+		{name: "a charge that fits, a total that does not", price: "90000000000000000.00", quantity: 1, billed: "9000000000000000.00", want: v1alpha1.ReasonChargeTooLarge},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			product := pvProduct(tt.price)
+			spec := pvSpec("ep-plus", tt.quantity, v1alpha1.Monthly)
+			in := pvNew(spec, product)
+			if tt.billed != "" {
+				// A plan in force that asks for more licenses at the same price: an increase.
+				st := pvStatus(0)
+				st.PricePerLicense, st.Term = tt.price, &v1alpha1.Term{Start: "2026-03-10", End: "2026-04-10"}
+				st.Billing = &v1alpha1.BillingStatus{TotalBilled: tt.billed}
+				in = pvChange(spec, st, product, product)
+			}
+			got := JudgeSpec(in)
+			if got.Reason != tt.want {
+				t.Fatalf("JudgeSpec = %+v, want reason %q", got, tt.want)
+			}
+			if tt.want != "" && !strings.Contains(got.Message, "92233720368547758.07") {
+				t.Errorf("JudgeSpec message %q does not name the largest amount", got.Message)
+			}
+
+			req, ok := Needed(in.DueInput)
+			if !ok {
+				t.Fatal("the spec needs no order")
+			}
+			plan := &v1alpha1.CustomerLicensePlan{ObjectMeta: metav1.ObjectMeta{Name: "eul", Generation: 1, CreationTimestamp: metav1.NewTime(in.Created)},
+				Spec: spec, Status: in.Status}
+			o := &v1alpha1.LicenseOrder{ObjectMeta: metav1.ObjectMeta{Name: "eul-x", Generation: 1}, Spec: req.OrderSpec(in.Status.Revision + 1)}
+			o.Spec.Plan = "eul"
+			d, err := DecideOrder(OrderSnapshot{Order: o, Plan: plan, CatalogPrice: tt.price, Currency: "EUR", Now: pvNow,
+				Rules: OrderInput{Plan: "eul", Change: o.Spec.Change, ProductName: "ep-plus", Product: product, CurrentProduct: product,
+					PaymentPlan: o.Spec.PaymentPlan, Quantity: o.Spec.Quantity}})
+			if err != nil {
+				t.Fatalf("DecideOrder: %v", err)
+			}
+			switch {
+			case tt.want != "" && (d.Status.State != v1alpha1.OrderRejected || d.Status.Reason != tt.want || d.Status.Charge != nil):
+				t.Errorf("order %s/%s (%s), charge %+v; want it rejected, %s, without a charge", d.Status.State, d.Status.Reason, d.Status.Message, d.Status.Charge, tt.want)
+			case tt.want != "":
+				o.Status = d.Status
+				o.Spec.PlanGeneration = plan.Generation
+				if !RefusedForSpec(o, plan.Generation, req) {
+					t.Errorf("the refusal does not stand for the spec: the plan would order again, in a loop")
+				}
+			case tt.want == "" && (d.Status.State != v1alpha1.OrderFulfilled || d.Status.Charge == nil || d.Status.Charge.Amount != tt.charge):
+				t.Errorf("order %s/%s (%s), charge %+v; want it fulfilled at %s", d.Status.State, d.Status.Reason, d.Status.Message, d.Status.Charge, tt.charge)
+			}
+		})
+	}
+}
+
+// A plan whose price was locked in EUR, under a BillingProfile now in USD: each charge is in the
+// currency of the price it is charged at, and totals are kept per currency, never added across.
+func TestChargesAfterTheCurrencyChanged(t *testing.T) {
+	eur := pvStatus(10) // 10 x ep-plus at 10.00 EUR, term 2026-03-01..2026-04-01
+	eur.Billing = &v1alpha1.BillingStatus{TotalBilled: "100.00"}
+	plus, premium := pvProduct("10.00"), pvProduct("15.00")
+	for _, tt := range []struct {
+		name     string
+		spec     v1alpha1.CustomerLicensePlanSpec
+		catalog  map[string]*v1alpha1.LicenseProductSpec
+		change   v1alpha1.OrderChange
+		currency string
+		charge   v1alpha1.Amount
+	}{
+		{name: "more licenses, at the price locked in EUR, are charged in EUR",
+			spec: pvSpec("ep-plus", 13, v1alpha1.Monthly), change: v1alpha1.ChangeIncreaseQuantity, currency: "EUR", charge: "21.29"},
+		{name: "fewer licenses wait for the term end, in EUR, at no charge",
+			spec: pvSpec("ep-plus", 8, v1alpha1.Monthly), change: v1alpha1.ChangeDecreaseQuantity, currency: "EUR", charge: "0.00"},
+		{name: "a dearer product is not priced by subtracting EUR from USD: it waits for the term end",
+			spec: pvSpec("ep-premium", 10, v1alpha1.Monthly), catalog: map[string]*v1alpha1.LicenseProductSpec{"ep-plus": plus, "ep-premium": premium},
+			change: v1alpha1.ChangeProduct, currency: "EUR", charge: "0.00"},
+		{name: "another payment plan waits for the term end: nothing charged now, in EUR",
+			spec: pvSpec("ep-plus", 10, v1alpha1.Prepay1Y), change: v1alpha1.ChangePaymentPlan, currency: "EUR", charge: "0.00"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			catalog := tt.catalog
+			if catalog == nil {
+				catalog = map[string]*v1alpha1.LicenseProductSpec{"ep-plus": plus}
+			}
+			due := OrdersDue(DueInput{Spec: tt.spec, Status: eur, Created: pvNow, Catalog: catalog, Currency: "USD", Now: pvNow}, 1)
+			if len(due.Orders) != 1 || due.Orders[0].PriceErr != nil {
+				t.Fatalf("orders due: %+v", due.Orders)
+			}
+			o := due.Orders[0]
+			if o.Change != tt.change || o.Pricing.Currency != tt.currency || o.Pricing.Charge.Amount() != tt.charge {
+				t.Errorf("%s charged %s %s (%s), want %s charged %s %s", o.Change, o.Pricing.Charge, o.Pricing.Currency, o.Pricing.Description, tt.change, tt.charge, tt.currency)
+			}
+			if strings.Contains(o.Pricing.Description, "USD") && tt.currency == "EUR" {
+				t.Errorf("an EUR charge described in USD: %s", o.Pricing.Description)
+			}
+		})
+	}
+
+	t.Run("the renewal at the catalog price is charged in USD, and the totals stay apart", func(t *testing.T) {
+		at := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+		due := OrdersDue(DueInput{Spec: pvSpec("ep-plus", 10, v1alpha1.Monthly), Status: eur, Created: pvNow,
+			Catalog: map[string]*v1alpha1.LicenseProductSpec{"ep-plus": pvProduct("5.00")}, Currency: "USD", Now: at}, 1)
+		if len(due.Orders) != 1 || due.Orders[0].Change != v1alpha1.ChangeRenewal || due.Orders[0].Pricing.Currency != "USD" || due.Orders[0].Pricing.Charge != 5000 {
+			t.Fatalf("renewal: %+v", due.Orders)
+		}
+		o := fulfilledOrder(DueInput{Currency: "USD"}, eur, due.Orders[0])
+		st, err := ApplyOrder(eur, o, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []v1alpha1.CurrencyAmount{{Currency: "EUR", Amount: "100.00"}, {Currency: "USD", Amount: "50.00"}}
+		if st.Currency != "USD" || st.Billing.TotalBilled != "" || !cmp.Equal(st.Billing.TotalsBilled, want) {
+			t.Errorf("after the USD renewal: currency %s, totalBilled %q, totalsBilled %+v; want USD, \"\", %+v", st.Currency, st.Billing.TotalBilled, st.Billing.TotalsBilled, want)
+		}
+		if b := BillingSummary(st, v1alpha1.RenewalActionRenew, "5.00"); b.TotalBilled != "" || !cmp.Equal(b.TotalsBilled, want) {
+			t.Errorf("the billing summary loses the totals: %+v", b)
+		}
+	})
+}
+
+func TestAddBilled(t *testing.T) {
+	charge := func(amount v1alpha1.Amount, cur string) *v1alpha1.Charge {
+		return &v1alpha1.Charge{Amount: amount, Currency: cur}
+	}
+	for _, tt := range []struct {
+		name      string
+		currency  string
+		billing   *v1alpha1.BillingStatus
+		charges   []*v1alpha1.Charge
+		wantCur   string
+		wantTotal v1alpha1.Amount
+		wantList  []v1alpha1.CurrencyAmount
+	}{
+		{name: "one currency: totalBilled alone", charges: []*v1alpha1.Charge{charge("100.00", "EUR"), charge("50.00", "EUR")},
+			wantCur: "EUR", wantTotal: "150.00"},
+		{name: "EUR then USD: two totals, never 150.00", charges: []*v1alpha1.Charge{charge("100.00", "EUR"), charge("50.00", "USD")},
+			wantCur: "USD", wantList: []v1alpha1.CurrencyAmount{{Currency: "EUR", Amount: "100.00"}, {Currency: "USD", Amount: "50.00"}}},
+		{name: "EUR, USD, EUR again: each added to its own", charges: []*v1alpha1.Charge{charge("100.00", "EUR"), charge("50.00", "USD"), charge("10.00", "EUR")},
+			wantCur: "EUR", wantList: []v1alpha1.CurrencyAmount{{Currency: "EUR", Amount: "110.00"}, {Currency: "USD", Amount: "50.00"}}},
+		{name: "a plan stored with totalBilled alone: taken in its currency", currency: "EUR", billing: &v1alpha1.BillingStatus{TotalBilled: "100.00"},
+			charges: []*v1alpha1.Charge{charge("50.00", "USD")},
+			wantCur: "USD", wantList: []v1alpha1.CurrencyAmount{{Currency: "EUR", Amount: "100.00"}, {Currency: "USD", Amount: "50.00"}}},
+		{name: "nothing charged in a new currency adds no total, and totalBilled is not shown in the wrong one",
+			charges: []*v1alpha1.Charge{charge("100.00", "EUR"), charge("0.00", "USD")},
+			wantCur: "USD", wantList: []v1alpha1.CurrencyAmount{{Currency: "EUR", Amount: "100.00"}}},
+		{name: "a charge without a currency is in the plan's", currency: "NOK", billing: &v1alpha1.BillingStatus{TotalBilled: "1.00"},
+			charges: []*v1alpha1.Charge{charge("2.00", "")}, wantCur: "NOK", wantTotal: "3.00"},
+		{name: "a trial: 0.00 in the profile's currency", charges: []*v1alpha1.Charge{charge("0.00", "CHF")}, wantCur: "CHF", wantTotal: "0.00"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := v1alpha1.CustomerLicensePlanStatus{Currency: tt.currency, Billing: tt.billing}
+			for _, c := range tt.charges {
+				if err := addBilled(&st, c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if st.Currency != tt.wantCur || st.Billing.TotalBilled != tt.wantTotal || !cmp.Equal(st.Billing.TotalsBilled, tt.wantList) {
+				t.Errorf("currency %s, totalBilled %q, totalsBilled %+v; want %s, %q, %+v", st.Currency, st.Billing.TotalBilled, st.Billing.TotalsBilled,
+					tt.wantCur, tt.wantTotal, tt.wantList)
+			}
+			got, err := BilledTotals(st.Billing, st.Currency)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tt.wantList
+			if want == nil {
+				want = []v1alpha1.CurrencyAmount{{Currency: tt.wantCur, Amount: tt.wantTotal}}
+			}
+			if !cmp.Equal(got, want) {
+				t.Errorf("BilledTotals = %+v, want %+v", got, want)
+			}
+		})
 	}
 }

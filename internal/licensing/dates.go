@@ -69,3 +69,57 @@ func daysIn(year int, month time.Month) int {
 func isLeap(year int) bool {
 	return year%4 == 0 && (year%100 != 0 || year%400 == 0)
 }
+
+// MaxStartLeadDays is how many days after the day a plan is ordered (its first order is placed)
+// its spec.startDate may lie.
+// A plan is in force as soon as it is ordered and billed from its start date, so the days before
+// the start date are licenses not billed: a month of lead time is what a partner expects (a plan
+// ordered in the last days of a month to start on the first of the next, a contract signed ahead
+// of a go-live), and 31 days is the longest month. Further ahead would give months of licenses
+// free; a plan wanted later is created later.
+const MaxStartLeadDays = 31
+
+// MaxStartBackYears is how many years before the day a plan is ordered its spec.startDate may
+// lie: the longest term there is (Prepay5Y). A plan backdated to take over an existing contract
+// is billed every term that ended since, at once; a start date further back is almost surely a
+// mistyped year (2006 for 2026), which would bill decades.
+const MaxStartBackYears = 5
+
+// StartDateBounds are the first and the last day a plan ordered at now may start on.
+func StartDateBounds(now time.Time) (earliest, latest time.Time) {
+	day := Day(now)
+	return day.AddDate(-MaxStartBackYears, 0, 0), day.AddDate(0, 0, MaxStartLeadDays)
+}
+
+// CheckStartDate judges spec.startDate of a plan ordered at now (admission judges it when the plan
+// is created, the plan controller before it places the plan's first order): an empty one (the day
+// the plan is created) passes; a date that does not parse, or lies outside StartDateBounds, is
+// refused naming the field, the value and the bounds. The bound moves with now, towards passing: a
+// plan stored without the webhooks and refused for a start date too far ahead is ordered once the
+// date lies within MaxStartLeadDays, never with more days unbilled.
+func CheckStartDate(start v1alpha1.Date, now time.Time) Verdict {
+	if start == "" {
+		return pass()
+	}
+	earliest, latest := StartDateBounds(now)
+	d, err := ParseDate(start)
+	switch {
+	case err != nil:
+		return fail(v1alpha1.ReasonStartDateOutOfRange, "spec.startDate: %v", err)
+	case d.After(latest):
+		return fail(v1alpha1.ReasonStartDateOutOfRange,
+			"spec.startDate %s is %d days after today, %s: a plan is in force as soon as it is ordered and billed from its start date, so the start date may lie at most %d days ahead (until %s); create the plan closer to its start",
+			start, DaysBetween(now, d), FormatDate(now), MaxStartLeadDays, FormatDate(latest))
+	case d.Before(earliest):
+		return fail(v1alpha1.ReasonStartDateOutOfRange,
+			"spec.startDate %s is more than %d years before today, %s, and every term since would be billed at once: set a start date on or after %s",
+			start, MaxStartBackYears, FormatDate(now), FormatDate(earliest))
+	}
+	return pass()
+}
+
+// StartDateApplies reports whether the plan's first order, req, starts billing from
+// spec.startDate (a New or Trial order of a plan never in force), so that CheckStartDate judges it.
+func StartDateApplies(st v1alpha1.CustomerLicensePlanStatus, req ChangeRequest) bool {
+	return (req.Change == v1alpha1.ChangeNew || req.Change == v1alpha1.ChangeTrial) && st.StartDate == "" && st.ExpiredOn == ""
+}

@@ -2,8 +2,12 @@ package licensing
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 )
@@ -212,6 +216,94 @@ func TestDaysIn(t *testing.T) {
 					t.Fatalf("daysIn(%d, %s) = %d, want %d", year, month, got, want)
 				}
 			}
+		}
+	})
+}
+
+// A plan is in force as soon as it is ordered: its start date may lie at most MaxStartLeadDays
+// ahead of the day it is ordered, and at most MaxStartBackYears behind. Admission (JudgeSpec) and
+// the plan controller (DecidePlan) refuse it alike, naming spec.startDate; the controller places
+// no order.
+func TestStartDateBounds(t *testing.T) {
+	now := time.Date(2026, 3, 10, 15, 4, 5, 0, time.UTC) // pvNow
+	for _, tt := range []struct {
+		start v1alpha1.Date
+		want  string
+	}{
+		{"", ""},
+		{"2026-03-10", ""},
+		{"2026-04-10", ""}, // 31 days ahead: the first of next month ordered any day of this one
+		{"2026-04-11", v1alpha1.ReasonStartDateOutOfRange},
+		{"2027-03-10", v1alpha1.ReasonStartDateOutOfRange}, // a year of licenses free
+		{"2021-03-10", ""}, // five years back: a contract taken over
+		{"2021-03-09", v1alpha1.ReasonStartDateOutOfRange},
+		{"2006-03-10", v1alpha1.ReasonStartDateOutOfRange}, // a mistyped year
+		{"0001-01-01", v1alpha1.ReasonStartDateOutOfRange},
+		{"9999-12-31", v1alpha1.ReasonStartDateOutOfRange},
+	} {
+		t.Run(string(tt.start), func(t *testing.T) {
+			v := CheckStartDate(tt.start, now)
+			if v.Reason != tt.want {
+				t.Fatalf("CheckStartDate(%q) = %+v, want reason %q", tt.start, v, tt.want)
+			}
+			if tt.want != "" && !strings.Contains(v.Message, "spec.startDate "+string(tt.start)) {
+				t.Errorf("the message %q does not name spec.startDate and its value", v.Message)
+			}
+
+			spec := pvSpec("ep-plus", 10, v1alpha1.Monthly)
+			spec.StartDate = tt.start
+			in := pvNew(spec, pvProduct("10.00"))
+			if got := JudgeSpec(in); got.Reason != tt.want {
+				t.Errorf("JudgeSpec = %+v, want reason %q", got, tt.want)
+			}
+			trial := spec
+			trial.PaymentPlan = v1alpha1.Trial
+			if got := JudgeSpec(pvNew(trial, pvProduct("10.00"))); tt.want != "" && got.Reason != tt.want {
+				t.Errorf("JudgeSpec of a trial = %+v, want reason %q", got, tt.want)
+			}
+
+			plan := &v1alpha1.CustomerLicensePlan{ObjectMeta: metav1.ObjectMeta{Name: "eul", Namespace: "acme", Generation: 1,
+				Finalizers: []string{v1alpha1.CancellationFinalizer}, CreationTimestamp: metav1.NewTime(now)}, Spec: spec}
+			d := DecidePlan(PlanSnapshot{Plan: plan, Now: now, Catalog: map[string]*v1alpha1.LicenseProductSpec{"ep-plus": pvProduct("10.00")}})
+			ready := meta.FindStatusCondition(d.Status.Conditions, v1alpha1.PlanReady)
+			switch {
+			case tt.want == "" && d.Place == nil:
+				t.Errorf("no order placed; Ready %+v", ready)
+			case tt.want != "" && d.Place != nil:
+				t.Errorf("an order was placed: %+v", d.Place)
+			case tt.want != "" && (ready.Status != metav1.ConditionFalse || ready.Reason != v1alpha1.ReasonInvalidSpec || !strings.Contains(ready.Message, tt.want)):
+				t.Errorf("Ready = %s %s: %s; want False, InvalidSpec, naming %s", ready.Status, ready.Reason, ready.Message, tt.want)
+			}
+		})
+	}
+
+	t.Run("a plan in force keeps its start date, however far it lies", func(t *testing.T) {
+		spec := pvSpec("ep-plus", 10, v1alpha1.Monthly)
+		spec.StartDate = "2027-03-10"
+		st := pvStatus(10)
+		st.StartDate = "2027-03-10"
+		if got := JudgeSpec(pvChange(spec, st, pvProduct("10.00"), pvProduct("10.00"))); !got.Passed() {
+			t.Errorf("JudgeSpec = %+v: a stored plan is not refused for its start date", got)
+		}
+	})
+
+	t.Run("a trial holds its licenses for its days from the day it is ordered, not from a start date ahead", func(t *testing.T) {
+		product := pvProduct("10.00")
+		product.Trial = &v1alpha1.TrialOffer{Days: 30, MaxLicenses: 10}
+		spec := pvSpec("ep-plus", 5, v1alpha1.Trial)
+		spec.StartDate = "2026-04-10"
+		in := pvNew(spec, product)
+		due := OrdersDue(in.DueInput, 1)
+		if len(due.Orders) != 1 || due.Orders[0].Change != v1alpha1.ChangeTrial {
+			t.Fatalf("orders due: %+v", due.Orders)
+		}
+		o := fulfilledOrder(in.DueInput, in.Status, due.Orders[0])
+		st, err := ApplyOrder(in.Status, o, time.Date(2026, 4, 10, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Term == nil || st.Term.Start != "2026-03-10" || st.Term.End != "2026-04-09" || st.StartDate != "2026-03-10" {
+			t.Errorf("the trial holds its licenses %+v from %s: want 2026-03-10 to 2026-04-09, its 30 days", st.Term, st.StartDate)
 		}
 	})
 }

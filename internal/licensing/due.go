@@ -27,7 +27,7 @@ type DueInput struct {
 	// Catalog holds the catalog entries of the products the plan holds, asks for or has pending,
 	// by name; a product that is not in the catalog is missing.
 	Catalog map[string]*v1alpha1.LicenseProductSpec
-	// Currency is the currency of the charges.
+	// Currency is the BillingProfile's currency now; ChargeCurrency decides each charge's.
 	Currency string
 	// ExpiredWithSpec is true when the plan expired with what its spec asks for now
 	// (ExpiredOnSpec): it orders nothing until its spec asks for something else.
@@ -144,7 +144,11 @@ func neededChange(in DueInput, st v1alpha1.CustomerLicensePlanStatus, expiredWit
 	if expiredWithSpec && !paidAfterTrial(in.Spec, st) || st.CancelledOn != "" {
 		return ChangeRequest{}, false
 	}
-	upgrade := IsUpgrade(in.Catalog[st.Product], in.Catalog[in.Spec.Product], st.PaymentPlan)
+	// A dearer product is charged the price difference at once, which only prices of one
+	// currency have: under a price locked in another currency than the profile's, the move
+	// waits for the term end, like a cheaper one.
+	upgrade := IsUpgrade(in.Catalog[st.Product], in.Catalog[in.Spec.Product], st.PaymentPlan) &&
+		(st.Currency == "" || st.Currency == in.Currency)
 	req, ok := NeededChange(in.Spec, st, in.Now, upgrade)
 	if ok && req.Change == v1alpha1.ChangeTrial {
 		req.TrialEnd = trialEndFor(in, st, req)
@@ -181,7 +185,7 @@ func fulfilledOrder(in DueInput, st v1alpha1.CustomerLicensePlanStatus, o DueOrd
 		Spec: spec,
 		Status: v1alpha1.LicenseOrderStatus{
 			State: v1alpha1.OrderFulfilled, PricePerLicense: o.Pricing.PricePerLicense.Amount(),
-			Charge: &v1alpha1.Charge{Amount: o.Pricing.Charge.Amount(), Currency: in.Currency},
+			Charge: &v1alpha1.Charge{Amount: o.Pricing.Charge.Amount(), Currency: o.Pricing.Currency},
 		},
 	}
 }

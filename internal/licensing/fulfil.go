@@ -1,6 +1,7 @@
 package licensing
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -25,7 +26,7 @@ type OrderSnapshot struct {
 	Rules OrderInput
 	// CatalogPrice is the catalog's price per license of the order's product and payment plan.
 	CatalogPrice v1alpha1.Amount
-	// Currency is the currency of the charge.
+	// Currency is the BillingProfile's currency now (ChargeCurrency decides the charge's).
 	Currency string
 	// Now is the current time.
 	Now time.Time
@@ -103,10 +104,20 @@ func DecideOrder(s OrderSnapshot) (OrderDecision, error) {
 			return d, err
 		}
 		price, err := PriceOrder(PricingInput{Order: o.Spec, Plan: plan.Status, CatalogPrice: s.CatalogPrice, Currency: s.Currency, StartDate: start})
+		if err == nil {
+			err = checkBillable(plan.Status, price)
+		}
+		if errors.Is(err, ErrCurrencyChanged) {
+			return closeWith(Verdict{Reason: v1alpha1.ReasonCurrencyChanged, Message: "closed without a charge: " + err.Error()})
+		}
+		if errors.Is(err, ErrOverflow) {
+			// Retrying cannot help: the order is refused, and its plan says why.
+			return closeWith(tooLarge(o.Spec, err))
+		}
 		if err != nil {
 			return d, err
 		}
-		charge = &v1alpha1.Charge{Amount: price.Charge.Amount(), Currency: s.Currency, Description: price.Description}
+		charge = &v1alpha1.Charge{Amount: price.Charge.Amount(), Currency: price.Currency, Description: price.Description}
 		pricePerLicense = price.PricePerLicense.Amount()
 		if !decided {
 			if needed, why := ApprovalNeeded(s.Rules.Profile, o.Spec.Change, price.Charge); needed {

@@ -1,6 +1,8 @@
 package licensing
 
 import (
+	"errors"
+	"math"
 	"math/big"
 	"math/rand/v2"
 	"regexp"
@@ -42,9 +44,9 @@ func FuzzProration(f *testing.F) {
 		price := Money(priceIn % uint64(apiMaxPrice+1))  // 0 .. 999999999.99
 		termDays := 1 + int(termDaysIn)%maxTermDays      // 1 .. 1830
 		rng := rand.New(rand.NewPCG(seed, uint64(termDays)))
-		termCharge := TermCharge(licenses, price)
+		termCharge := mustCharge(TermCharge(licenses, price))
 
-		if got := ProratedCharge(licenses, price, termDays, termDays); got != termCharge {
+		if got := mustCharge(ProratedCharge(licenses, price, termDays, termDays)); got != termCharge {
 			t.Fatalf("ProratedCharge(%d, %s, %d, %d) = %s, want the term charge %s",
 				licenses, price, termDays, termDays, got, termCharge)
 		}
@@ -60,7 +62,7 @@ func FuzzProration(f *testing.F) {
 		var charges []Money
 		for i := 1; i < len(cuts); i++ {
 			days := cuts[i] - cuts[i-1]
-			charge := ProratedCharge(licenses, price, days, termDays)
+			charge := mustCharge(ProratedCharge(licenses, price, days, termDays))
 			if charge < 0 {
 				t.Fatalf("ProratedCharge(%d, %s, %d, %d) = %s, a negative charge", licenses, price, days, termDays, charge)
 			}
@@ -83,7 +85,7 @@ func FuzzProration(f *testing.F) {
 		}
 		check = append(check, cuts...)
 		for _, r := range check {
-			lo, hi := ProratedCharge(licenses, price, r, termDays), ProratedCharge(licenses, price, r+1, termDays)
+			lo, hi := mustCharge(ProratedCharge(licenses, price, r, termDays)), mustCharge(ProratedCharge(licenses, price, r+1, termDays))
 			if lo < 0 || lo > hi || hi > termCharge {
 				t.Fatalf("%d licenses x %s: %d/%d days cost %s, %d/%d days cost %s, the term %s: want 0 <= the first <= the second <= the term",
 					licenses, price, r, termDays, lo, r+1, termDays, hi, termCharge)
@@ -184,10 +186,11 @@ func checkAnchor(t *testing.T, end time.Time, anchor int) {
 }
 
 // amountPattern is the pattern the API enforces on amounts.
-var amountPattern = regexp.MustCompile(`^[0-9]{1,9}(\.[0-9]{1,2})?$`)
+var amountPattern = regexp.MustCompile(`^[0-9]{1,17}(\.[0-9]{1,2})?$`)
 
 // FuzzAmountRoundTrip checks that every amount the API allows survives writing and reading, and that
-// ParseAmount accepts exactly the strings of the API pattern, at their exact value.
+// ParseAmount accepts exactly the strings of the API pattern whose value int64 minor units hold, at
+// their exact value, and refuses the others of the pattern with ErrOverflow.
 func FuzzAmountRoundTrip(f *testing.F) {
 	f.Add(int64(0), "0")
 	f.Add(int64(1250), "12.5")
@@ -199,17 +202,22 @@ func FuzzAmountRoundTrip(f *testing.F) {
 	f.Add(int64(8), "1234567890")
 	f.Add(int64(9), "12.")
 	f.Add(int64(10), "١٢")
+	f.Add(int64(math.MaxInt64), "92233720368547758.07")
+	f.Add(int64(11), "92233720368547758.08")
+	f.Add(int64(12), "99999999999999999.99")
+	f.Add(int64(13), "123456789012345678")
 	f.Fuzz(func(t *testing.T, mIn int64, s string) {
-		m := Money(uint64(mIn) % uint64(apiMaxPrice+1))
+		m := Money(uint64(mIn) % (uint64(MaxMoney) + 1)) // 0 .. MaxMoney
 		if got, err := ParseAmount(m.Amount()); err != nil || got != m {
 			t.Fatalf("ParseAmount(%q) = %d, %v; want %d", m.Amount(), got, err, m)
 		}
 
 		got, err := ParseAmount(v1alpha1.Amount(s))
-		if want := amountPattern.MatchString(s); (err == nil) != want {
-			t.Fatalf("ParseAmount(%q) error = %v; the API pattern matches: %t", s, err, want)
-		}
-		if err != nil {
+		matches := amountPattern.MatchString(s)
+		if !matches {
+			if err == nil {
+				t.Fatalf("ParseAmount(%q) = %d; the API pattern does not match", s, got)
+			}
 			return
 		}
 		exact, ok := new(big.Rat).SetString(s)
@@ -217,6 +225,12 @@ func FuzzAmountRoundTrip(f *testing.F) {
 			t.Fatalf("%q is not a decimal number", s)
 		}
 		exact.Mul(exact, big.NewRat(minorPerMajor, 1))
+		if fits := exact.Num().IsInt64(); fits != (err == nil) || !fits && !errors.Is(err, ErrOverflow) {
+			t.Fatalf("ParseAmount(%q) error = %v; %s minor units fit in int64: %t", s, err, exact.RatString(), fits)
+		}
+		if err != nil {
+			return
+		}
 		if !exact.IsInt() || exact.Num().Int64() != int64(got) {
 			t.Fatalf("ParseAmount(%q) = %d, want %s minor units", s, got, exact.RatString())
 		}
@@ -254,7 +268,7 @@ func FuzzCatchUp(f *testing.F) {
 		due := OrdersDue(DueInput{Spec: spec, Created: now, Catalog: map[string]*v1alpha1.LicenseProductSpec{"p": product},
 			Currency: "EUR", Now: now}, MaxOrdersDue)
 
-		termCharge := TermCharge(quantity, price)
+		termCharge := mustCharge(TermCharge(quantity, price))
 		if len(due.Orders) == 0 || due.Orders[0].Change != v1alpha1.ChangeNew || !due.Orders[0].AtOnce(now) || due.Orders[0].Pricing.Charge != termCharge {
 			t.Fatalf("first order %+v, want New charged %s at once", due.Orders, termCharge)
 		}
@@ -282,6 +296,60 @@ func FuzzCatchUp(f *testing.F) {
 		}
 		if last := due.Orders[len(due.Orders)-1]; last.AtOnce(now) && !now.Before(RenewalTime(term, rb)) {
 			t.Fatalf("the renewal of term %s..%s is due at %s but was not listed", FormatDate(term.Start), FormatDate(term.End), RenewalTime(term, rb))
+		}
+	})
+}
+
+// FuzzCheckedMoney checks the checked arithmetic on Money against exact big-integer arithmetic: Add,
+// Mul, TermCharge and ProratedCharge return the exact result when it lies within +-MaxMoney and
+// ErrOverflow otherwise, and never a wrapped-around amount.
+func FuzzCheckedMoney(f *testing.F) {
+	f.Add(int64(1), int64(2), int32(3), uint16(30), uint16(31))
+	f.Add(int64(math.MaxInt64), int64(1), int32(1), uint16(1), uint16(1))
+	f.Add(int64(10_000_000_000_000), int64(-1), int32(1_000_000), uint16(365), uint16(365))
+	f.Add(int64(math.MinInt64), int64(-1), int32(2), uint16(1), uint16(2))
+	f.Add(int64(9_223_372_036_854), int64(1_000_000), int32(1_000_000), uint16(1829), uint16(1830))
+	f.Fuzz(func(t *testing.T, aIn, bIn int64, licensesIn int32, daysIn, termIn uint16) {
+		a, b := Money(aIn), Money(bIn)
+		limit := big.NewInt(math.MaxInt64)
+		within := func(x *big.Int) bool { return x.CmpAbs(limit) <= 0 }
+		check := func(what string, got Money, err error, exact *big.Int) {
+			t.Helper()
+			switch {
+			case within(exact) && (err != nil || int64(got) != exact.Int64()):
+				t.Fatalf("%s = %d, %v; want %s", what, got, err, exact)
+			case !within(exact) && !errors.Is(err, ErrOverflow):
+				t.Fatalf("%s = %d, %v; want ErrOverflow for %s", what, got, err, exact)
+			}
+		}
+		if a != math.MinInt64 && b != math.MinInt64 {
+			got, err := Add(a, b)
+			check("Add", got, err, new(big.Int).Add(big.NewInt(aIn), big.NewInt(bIn)))
+		}
+		if a != math.MinInt64 && b != math.MinInt64 {
+			got, err := Mul(a, bIn)
+			check("Mul", got, err, new(big.Int).Mul(big.NewInt(aIn), big.NewInt(bIn)))
+		}
+		// Charges: non-negative prices and licenses, as the API has them.
+		price := Money(uint64(aIn) % (uint64(MaxMoney) + 1))
+		licenses := int32(uint32(licensesIn) % (apiMaxLicenses + 1))
+		got, err := TermCharge(licenses, price)
+		check("TermCharge", got, err, new(big.Int).Mul(big.NewInt(int64(licenses)), big.NewInt(int64(price))))
+		termDays := 1 + int(termIn)%maxTermDays
+		days := int(daysIn) % (termDays + 1)
+		got, err = ProratedCharge(licenses, price, days, termDays)
+		// The reference rounds half up exactly; only its range matters for overflow.
+		exact := new(big.Int).Mul(big.NewInt(int64(licenses)), big.NewInt(int64(price)))
+		exact.Mul(exact, big.NewInt(int64(days)))
+		exact.Add(exact.Mul(exact, big.NewInt(2)), big.NewInt(int64(termDays)))
+		exact.Div(exact, big.NewInt(2*int64(termDays)))
+		check("ProratedCharge", got, err, exact)
+		if err == nil && (got < 0 || (days == termDays && got != mustCharge(TermCharge(licenses, price)))) {
+			t.Fatalf("ProratedCharge(%d, %s, %d, %d) = %s: negative, or a whole term not the term charge", licenses, price, days, termDays, got)
+		}
+		total, err := SumMoney(price, got)
+		if err == nil && total < price {
+			t.Fatalf("SumMoney(%s, %s) = %s, less than a summand", price, got, total)
 		}
 	})
 }

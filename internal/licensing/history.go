@@ -63,10 +63,11 @@ func CancellationRequest(spec v1alpha1.CustomerLicensePlanSpec, st v1alpha1.Cust
 }
 
 // IsRefusal reports whether an order's rejection reason refuses the change it ordered: a business
-// rule or a person did. An order closed for another reason (superseded by its plan's newer state,
+// rule or a person did, or its charge cannot be represented (ChargeTooLarge, which stands until
+// the spec changes). An order closed for another reason (superseded by its plan's newer state,
 // its plan gone or deleted) refused nothing, and the plan orders what it needs anew.
 func IsRefusal(reason string) bool {
-	return reason == v1alpha1.ReasonDenied || isRuleReason(reason)
+	return reason == v1alpha1.ReasonDenied || reason == v1alpha1.ReasonChargeTooLarge || isRuleReason(reason)
 }
 
 func isRuleReason(reason string) bool {

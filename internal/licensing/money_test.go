@@ -1,6 +1,7 @@
 package licensing
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -8,11 +9,20 @@ import (
 	"github.com/partnerops/license-operator/api/v1alpha1"
 )
 
-// Limits of the API: at most a million licenses, and prices of at most 999999999.99.
+// Limits of the API: at most a million licenses; apiMaxPrice is the largest price the API took
+// before amounts were widened to 17 digits (999999999.99), whose charges never overflow.
 const (
 	apiMaxLicenses = 1_000_000
 	apiMaxPrice    = Money(99_999_999_999)
 )
+
+// mustCharge is a charge computed without overflow; it panics, failing the test, on an error.
+func mustCharge(m Money, err error) Money {
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
 
 func TestParseAmount(t *testing.T) {
 	tests := []struct {
@@ -35,6 +45,10 @@ func TestParseAmount(t *testing.T) {
 		{"999999999", 99_999_999_900},
 		{"999999999.99", 99_999_999_999},
 		{"000000001.10", 110},
+		{"1000000000.00", 100_000_000_000},
+		{"12345678901234567", 1_234_567_890_123_456_700},
+		{"92233720368547758", 9_223_372_036_854_775_800},
+		{"92233720368547758.07", math.MaxInt64},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.in), func(t *testing.T) {
@@ -60,8 +74,11 @@ func TestParseAmountRejects(t *testing.T) {
 		{"negative cent", "-0.01", "it is negative"},
 		{"three decimals", "1.234", "more than 2 decimals"},
 		{"three zero decimals", "1.000", "more than 2 decimals"},
-		{"ten integer digits", "1234567890", "more than 9 digits before the decimal point"},
-		{"ten integer digits with decimals", "1000000000.00", "more than 9 digits before the decimal point"},
+		{"eighteen integer digits", "123456789012345678", "more than 17 digits before the decimal point"},
+		{"eighteen integer digits with decimals", "100000000000000000.00", "more than 17 digits before the decimal point"},
+		{"one cent beyond int64", "92233720368547758.08", "more than the largest amount, 92233720368547758.07"},
+		{"largest 17 digits", "99999999999999999.99", "more than the largest amount"},
+		{"whole units beyond int64", "92233720368547759", "more than the largest amount"},
 		{"point without decimals", "12.", "no digits after the decimal point"},
 		{"point without integer digits", ".5", "no digits before the decimal point"},
 		{"lone point", ".", "no digits"},
@@ -142,7 +159,7 @@ func TestTermCharge(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := TermCharge(tt.licenses, tt.price); got != tt.want {
+			if got := mustCharge(TermCharge(tt.licenses, tt.price)); got != tt.want {
 				t.Errorf("TermCharge(%d, %s) = %d, want %d", tt.licenses, tt.price, got, tt.want)
 			}
 		})
@@ -194,7 +211,7 @@ func TestProratedCharge(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := ProratedCharge(tt.licenses, tt.price, tt.remainingDays, tt.termDays)
+			got := mustCharge(ProratedCharge(tt.licenses, tt.price, tt.remainingDays, tt.termDays))
 			if got != tt.want {
 				t.Errorf("ProratedCharge(%d, %s, %d, %d) = %d, want %d",
 					tt.licenses, tt.price, tt.remainingDays, tt.termDays, got, tt.want)
@@ -207,7 +224,7 @@ func TestProratedChargeWholeTermIsTermCharge(t *testing.T) {
 	for _, termDays := range []int{1, 28, 29, 30, 31, 365, 366, 730, 731, 1826, 1827, 1830} {
 		for _, licenses := range []int32{1, 3, 999_999, apiMaxLicenses} {
 			for _, price := range []Money{0, 1, 1199, apiMaxPrice} {
-				if got, want := ProratedCharge(licenses, price, termDays, termDays), TermCharge(licenses, price); got != want {
+				if got, want := mustCharge(ProratedCharge(licenses, price, termDays, termDays)), mustCharge(TermCharge(licenses, price)); got != want {
 					t.Errorf("ProratedCharge(%d, %s, %d, %d) = %d, want the term charge %d",
 						licenses, price, termDays, termDays, got, want)
 				}
@@ -284,6 +301,43 @@ func TestSum(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := Sum(tt.in...); got != tt.want {
 				t.Errorf("Sum(%v) = %d, want %d", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// Charges beyond what int64 minor units hold are refused with ErrOverflow, never wrapped around.
+func TestChargeOverflow(t *testing.T) {
+	huge := Money(10_000_000_000_000) // 100,000,000,000.00 per license
+	tests := []struct {
+		name string
+		got  func() (Money, error)
+		want Money // when no overflow
+		over bool
+	}{
+		{"a million licenses at 100,000,000,000.00", func() (Money, error) { return TermCharge(apiMaxLicenses, huge) }, 0, true},
+		{"the largest price once", func() (Money, error) { return TermCharge(1, MaxMoney) }, MaxMoney, false},
+		{"the largest price twice", func() (Money, error) { return TermCharge(2, MaxMoney) }, 0, true},
+		{"the charge of 1,000,000,000.00 fits", func() (Money, error) { return TermCharge(1_000_000, 100_000) }, 100_000_000_000, false},
+		{"a whole term prorated overflows as the term does", func() (Money, error) { return ProratedCharge(apiMaxLicenses, huge, 365, 365) }, 0, true},
+		{"a day of a term that overflows whole fits", func() (Money, error) { return ProratedCharge(apiMaxLicenses, huge, 1, 1830) }, 5_464_480_874_316_940, false},
+		{"no days of a huge charge", func() (Money, error) { return ProratedCharge(apiMaxLicenses, huge, 0, 365) }, 0, false},
+		{"sum up to the largest", func() (Money, error) { return SumMoney(MaxMoney-1, 1) }, MaxMoney, false},
+		{"sum beyond the largest", func() (Money, error) { return SumMoney(MaxMoney, 1) }, 0, true},
+		{"sum of two halves beyond", func() (Money, error) { return SumMoney(MaxMoney/2+1, MaxMoney/2+1) }, 0, true},
+		{"difference below the smallest", func() (Money, error) { return Add(-MaxMoney, -1) }, 0, true},
+		{"multiply by minus one", func() (Money, error) { return Mul(MaxMoney, -1) }, -MaxMoney, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.got()
+			switch {
+			case tt.over && !errors.Is(err, ErrOverflow):
+				t.Fatalf("got %s, %v; want ErrOverflow", got, err)
+			case !tt.over && err != nil:
+				t.Fatalf("unexpected error %v", err)
+			case !tt.over && got != tt.want:
+				t.Fatalf("got %d, want %d", got, tt.want)
 			}
 		})
 	}

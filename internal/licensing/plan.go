@@ -102,6 +102,9 @@ func DecidePlan(s PlanSnapshot) PlanDecision {
 			r.InFlight = latest
 		case len(due.Orders) == 0:
 			r.SpecRefusal = ValidateSpec(OrderInput{CostCenter: EffectiveCostCenter(plan.Spec.CostCenter, s.Profile), Profile: s.Profile})
+		case StartDateApplies(d.Status, due.Orders[0].ChangeRequest) && !CheckStartDate(plan.Spec.StartDate, s.Now).Passed():
+			// A plan written without the webhooks: nothing is ordered, and Ready says why.
+			r.Needed, r.SpecRefusal = nil, CheckStartDate(plan.Spec.StartDate, s.Now)
 		default:
 			if req := due.Orders[0].ChangeRequest; s.mayPlace(req, latest, &r) {
 				d.Place = orderFor(plan, req, nextRevision(d.Status, latest, s.PriorRevision), s.Profile, s.Catalog)

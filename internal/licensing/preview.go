@@ -2,6 +2,8 @@ package licensing
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 )
@@ -38,7 +40,15 @@ func (in PreviewInput) orderInput(req ChangeRequest) OrderInput {
 // thus validated, whether or not it places an order.
 func JudgeSpec(in PreviewInput) Verdict {
 	if req, ok := Needed(in.DueInput); ok {
-		return ValidateAdmission(in.orderInput(req))
+		if StartDateApplies(in.Status, req) {
+			if v := CheckStartDate(in.Spec.StartDate, in.Now); !v.Passed() {
+				return v
+			}
+		}
+		if v := ValidateAdmission(in.orderInput(req)); !v.Passed() {
+			return v
+		}
+		return CheckChargeRepresentable(in.DueInput)
 	}
 	return ValidateSpec(in.orderInput(ChangeRequest{}))
 }
@@ -85,7 +95,7 @@ func Preview(in PreviewInput) []string {
 	if first.PriceErr != nil {
 		lines = append(lines, "charge: cannot be computed: "+first.PriceErr.Error())
 	} else {
-		lines = append(lines, fmt.Sprintf("charge: %s %s (%s)", first.Pricing.Charge, in.Currency, first.Pricing.Description))
+		lines = append(lines, fmt.Sprintf("charge: %s %s (%s)", first.Pricing.Charge, chargeCurrencyOf(first, in.Currency), first.Pricing.Description))
 	}
 	lines = append(lines, approvalLines(in.Profile, due.Orders[:max(n, 1)])...)
 	if in.Assigned <= first.Quantity {
@@ -106,15 +116,39 @@ func Preview(in PreviewInput) []string {
 }
 
 // totalLine states how many orders are placed at once and what they are charged together.
+// Charges in two currencies (a price locked in one, a catalog price in the profile's new one) are
+// totalled apart: "100.00 EUR + 50.00 USD".
 func totalLine(orders []DueOrder, currency string) string {
-	var total Money
+	totals := map[string]Money{}
+	var currencies []string
 	for _, o := range orders {
 		if o.PriceErr != nil {
 			return fmt.Sprintf("%d orders at once (a charge cannot be computed: %v)", len(orders), o.PriceErr)
 		}
-		total += o.Pricing.Charge
+		cur := chargeCurrencyOf(o, currency)
+		if _, ok := totals[cur]; !ok {
+			currencies = append(currencies, cur)
+		}
+		sum, err := Add(totals[cur], o.Pricing.Charge)
+		if err != nil {
+			return fmt.Sprintf("%d orders at once (their total cannot be computed: %v)", len(orders), err)
+		}
+		totals[cur] = sum
 	}
-	return fmt.Sprintf("%d orders at once, %s %s in all", len(orders), total, currency)
+	slices.Sort(currencies)
+	parts := make([]string, len(currencies))
+	for i, cur := range currencies {
+		parts[i] = withCurrency(totals[cur], cur)
+	}
+	return fmt.Sprintf("%d orders at once, %s in all", len(orders), strings.Join(parts, " + "))
+}
+
+// chargeCurrencyOf is the currency of a due order's charge: its pricing's, or the profile's.
+func chargeCurrencyOf(o DueOrder, profileCurrency string) string {
+	if o.Pricing.Currency != "" {
+		return o.Pricing.Currency
+	}
+	return profileCurrency
 }
 
 // backdatedLine warns about a new plan whose start date is more than one term in the past: every
@@ -179,7 +213,7 @@ func laterOrderLines(orders []DueOrder, n int, currency string) []string {
 		o, last := orders[i], orders[j-1]
 		charge := "charge cannot be computed"
 		if o.PriceErr == nil {
-			charge = fmt.Sprintf("%s %s", o.Pricing.Charge, currency)
+			charge = fmt.Sprintf("%s %s", o.Pricing.Charge, chargeCurrencyOf(o, currency))
 		}
 		if j-i == 1 {
 			lines = append(lines, fmt.Sprintf("order %d of %d: %s of %d x %s (%s), effective %s, charge %s",

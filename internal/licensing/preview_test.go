@@ -479,7 +479,7 @@ func TestPreviewChargeMatchesPriceOrder(t *testing.T) {
 			if p.Charge.Amount() != tt.wantCharge {
 				t.Errorf("PriceOrder charge = %s, want %s", p.Charge, tt.wantCharge)
 			}
-			want := fmt.Sprintf("charge: %s %s (%s)", p.Charge, tt.currency, p.Description)
+			want := fmt.Sprintf("charge: %s %s (%s)", p.Charge, p.Currency, p.Description)
 			lines := Preview(tt.in)
 			var got []string
 			for _, l := range lines {

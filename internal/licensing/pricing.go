@@ -1,6 +1,7 @@
 package licensing
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,7 +16,7 @@ type PricingInput struct {
 	Plan v1alpha1.CustomerLicensePlanStatus
 	// CatalogPrice is the catalog's price per license of the order's product and payment plan.
 	CatalogPrice v1alpha1.Amount
-	// Currency is the currency of the charge.
+	// Currency is the BillingProfile's currency now: the currency of a charge at a catalog price.
 	Currency string
 	// StartDate is the plan's billing start date, used by New and Trial orders.
 	StartDate time.Time
@@ -25,19 +26,52 @@ type PricingInput struct {
 type Pricing struct {
 	PricePerLicense Money
 	Charge          Money
-	Description     string
+	// Currency is the currency of Charge and PricePerLicense (ChargeCurrency).
+	Currency    string
+	Description string
 }
 
 // PriceOrder computes an order's charge: a term charge for a new plan or the conversion of a
 // trial, a prorated charge for an increase or an upgrade that takes effect at once, and nothing
 // for a trial, its changes, and changes that wait for the next term (no refund is ever made).
 func PriceOrder(in PricingInput) (Pricing, error) {
-	o, st, cur := in.Order, in.Plan, in.Currency
+	p, err := priceOrder(in)
+	p.Currency = ChargeCurrency(in.Order, in.Plan, in.Currency)
+	return p, err
+}
+
+// ChargeCurrency is the currency of an order's charge: the currency the plan's price was locked in
+// (status.currency) for an order charged at that price or not charged at all (more or fewer
+// licenses, a change that waits for the next term, a change of a trial, an expiry or
+// cancellation); profileCurrency, the BillingProfile's currency now, for an order charged at a
+// catalog price, which locks that price and currency on the plan (a new plan, a trial, a
+// conversion, a renewal, a new payment plan or a dearer product that takes effect at once). So a
+// price locked in EUR is charged in EUR, also after the profile's currency changed, and a charge
+// is never the figure of one currency labelled with another.
+func ChargeCurrency(o v1alpha1.LicenseOrderSpec, st v1alpha1.CustomerLicensePlanStatus, profileCurrency string) string {
+	locked := st.Currency
+	if locked == "" || !HasPlanInForce(st) {
+		return profileCurrency
+	}
+	switch {
+	case isNewPlan(o.Change), o.Change == v1alpha1.ChangeRenewal:
+		return profileCurrency
+	case IsTrial(st) && o.PaymentPlan == v1alpha1.Trial, IsDeferred(st, o):
+		return locked
+	case o.Change == v1alpha1.ChangePaymentPlan, o.Change == v1alpha1.ChangeProduct:
+		return profileCurrency
+	}
+	return locked
+}
+
+func priceOrder(in PricingInput) (Pricing, error) {
+	o, st := in.Order, in.Plan
+	cur := ChargeCurrency(o, st, in.Currency)
 	switch {
 	case o.Change == v1alpha1.ChangeExpiry, o.Change == v1alpha1.ChangeCancellation:
 		return Pricing{Description: "No charge, and no refund."}, nil
 	case o.Change == v1alpha1.ChangeTrial:
-		return trialPricing(o, in.StartDate, cur)
+		return trialPricing(o, cur)
 	case o.Change == v1alpha1.ChangeConversion:
 		return conversionPricing(o, in.CatalogPrice, cur)
 	case IsTrial(st) && o.PaymentPlan == v1alpha1.Trial:
@@ -55,7 +89,10 @@ func PriceOrder(in PricingInput) (Pricing, error) {
 		if err != nil {
 			return Pricing{}, fmt.Errorf("catalog price of product %q for %s: %w", o.Product, o.PaymentPlan, err)
 		}
-		charge := TermCharge(o.Quantity, price)
+		charge, err := TermCharge(o.Quantity, price)
+		if err != nil {
+			return Pricing{}, chargeError(err)
+		}
 		return Pricing{PricePerLicense: price, Charge: charge, Description: fmt.Sprintf("New plan: %s %s.",
 			TermChargeDescription(o.Quantity, price, cur), periodOf(in.StartDate, o.PaymentPlan))}, nil
 	case v1alpha1.ChangeIncreaseQuantity, v1alpha1.ChangeDecreaseQuantity:
@@ -64,7 +101,10 @@ func PriceOrder(in PricingInput) (Pricing, error) {
 			return Pricing{}, fmt.Errorf("price in force %q: %w", st.PricePerLicense, err)
 		}
 		added := max(o.Quantity-st.Licenses, 0)
-		p := prorate(st, o, added, price, cur)
+		p, err := prorate(st, o, added, price, cur)
+		if err != nil {
+			return Pricing{}, err
+		}
 		p.PricePerLicense = price
 		p.Description = fmt.Sprintf("%s from %d to %d licenses: %s", o.Change, st.Licenses, o.Quantity, p.Description)
 		return p, nil
@@ -74,8 +114,17 @@ func PriceOrder(in PricingInput) (Pricing, error) {
 			return Pricing{}, fmt.Errorf("catalog price of product %q for %s: %w", o.Product, o.PaymentPlan, err)
 		}
 		oldPrice, _ := ParseAmount(st.PricePerLicense)
+		if st.Currency != "" && st.Currency != cur {
+			// The difference of prices in two currencies means nothing. neededChange defers such a
+			// move to the term end; an order placed before the currency changed is refused here.
+			return Pricing{}, fmt.Errorf("%w: the price in force, %s %s, and the price of %s, %s %s, are in two currencies: the move takes effect at the term end once ordered again",
+				ErrCurrencyChanged, oldPrice, st.Currency, o.Product, newPrice, cur)
+		}
 		diff := max(newPrice-oldPrice, 0)
-		p := prorate(st, o, st.Licenses, diff, cur)
+		p, err := prorate(st, o, st.Licenses, diff, cur)
+		if err != nil {
+			return Pricing{}, err
+		}
 		p.PricePerLicense = newPrice
 		p.Description = fmt.Sprintf("Change from %s (%s %s per license) to %s (%s %s): price difference %s %s per license; %s",
 			st.Product, oldPrice, cur, o.Product, newPrice, cur, diff, cur, p.Description)
@@ -89,14 +138,18 @@ func PriceOrder(in PricingInput) (Pricing, error) {
 		if !ok {
 			return Pricing{}, fmt.Errorf("a renewal needs a plan with a term")
 		}
+		charge, err := TermCharge(o.Quantity, price)
+		if err != nil {
+			return Pricing{}, chargeError(err)
+		}
 		if !Renews(o.PaymentPlan) {
-			return Pricing{PricePerLicense: price, Charge: TermCharge(o.Quantity, price), Description: fmt.Sprintf(
+			return Pricing{PricePerLicense: price, Charge: charge, Description: fmt.Sprintf(
 				"Renewal onto %s on %s: %s, once; the plan has no term after it and does not renew (catalog price of %s).",
-				o.PaymentPlan, FormatDate(term.End), TermChargeDescription(o.Quantity, price, in.Currency), o.Product)}, nil
+				o.PaymentPlan, FormatDate(term.End), TermChargeDescription(o.Quantity, price, cur), o.Product)}, nil
 		}
 		next := NextTerm(term, anchorDay(st), o.PaymentPlan)
-		return Pricing{PricePerLicense: price, Charge: TermCharge(o.Quantity, price), Description: fmt.Sprintf(
-			"Renewal: %s for the term %s to %s (catalog price of %s, %s).", TermChargeDescription(o.Quantity, price, in.Currency),
+		return Pricing{PricePerLicense: price, Charge: charge, Description: fmt.Sprintf(
+			"Renewal: %s for the term %s to %s (catalog price of %s, %s).", TermChargeDescription(o.Quantity, price, cur),
 			FormatDate(next.Start), FormatDate(next.End), o.Product, o.PaymentPlan)}, nil
 	case v1alpha1.ChangePaymentPlan:
 		price, err := ParseAmount(in.CatalogPrice)
@@ -107,19 +160,35 @@ func PriceOrder(in PricingInput) (Pricing, error) {
 		if err != nil {
 			return Pricing{}, fmt.Errorf("effectiveDate: %w", err)
 		}
-		charge := TermCharge(o.Quantity, price)
+		charge, err := TermCharge(o.Quantity, price)
+		if err != nil {
+			return Pricing{}, chargeError(err)
+		}
 		return Pricing{PricePerLicense: price, Charge: charge, Description: fmt.Sprintf("Payment plan %s: %s %s.",
 			o.PaymentPlan, TermChargeDescription(o.Quantity, price, cur), periodOf(eff, o.PaymentPlan))}, nil
 	}
 	return Pricing{}, fmt.Errorf("orders of change %q are not priced here", o.Change)
 }
 
+// ErrCurrencyChanged is the error of a product change that takes effect at once, charged the price
+// difference, when the plan's price is locked in another currency than the BillingProfile's.
+var ErrCurrencyChanged = errors.New("the BillingProfile's currency is not the currency of the price in force")
+
+// chargeError says that an order's charge cannot be represented; it wraps ErrOverflow, which
+// DecideOrder refuses the order for and admission refuses the spec for.
+func chargeError(err error) error {
+	return fmt.Errorf("the charge cannot be represented: %w", err)
+}
+
 // prorate charges licenses x price for the rest of the current term from the order's effective
 // date; a plan without a term (OneTime) is charged in full.
-func prorate(st v1alpha1.CustomerLicensePlanStatus, o v1alpha1.LicenseOrderSpec, licenses int32, price Money, cur string) Pricing {
+func prorate(st v1alpha1.CustomerLicensePlanStatus, o v1alpha1.LicenseOrderSpec, licenses int32, price Money, cur string) (Pricing, error) {
 	if st.Term == nil {
-		charge := TermCharge(licenses, price)
-		return Pricing{Charge: charge, Description: TermChargeDescription(licenses, price, cur) + " (one-time, not prorated)."}
+		charge, err := TermCharge(licenses, price)
+		if err != nil {
+			return Pricing{}, chargeError(err)
+		}
+		return Pricing{Charge: charge, Description: TermChargeDescription(licenses, price, cur) + " (one-time, not prorated)."}, nil
 	}
 	term, _ := currentTerm(st)
 	eff, _ := ParseDate(o.EffectiveDate)
@@ -127,9 +196,12 @@ func prorate(st v1alpha1.CustomerLicensePlanStatus, o v1alpha1.LicenseOrderSpec,
 		eff = term.Start
 	}
 	remaining := DaysBetween(eff, term.End)
-	charge := ProratedCharge(licenses, price, remaining, term.Days())
+	charge, err := ProratedCharge(licenses, price, remaining, term.Days())
+	if err != nil {
+		return Pricing{}, chargeError(err)
+	}
 	return Pricing{Charge: charge, Description: fmt.Sprintf("%s, the %d of %d days left from %s to the term end %s.",
-		ProrationDescription(licenses, price, remaining, term.Days(), cur), max(remaining, 0), term.Days(), FormatDate(eff), st.Term.End)}
+		ProrationDescription(licenses, price, remaining, term.Days(), cur), max(remaining, 0), term.Days(), FormatDate(eff), st.Term.End)}, nil
 }
 
 func periodOf(start time.Time, pp v1alpha1.PaymentPlan) string {

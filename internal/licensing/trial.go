@@ -15,7 +15,10 @@ import (
 // licenses for the product's trial length, charged nothing, and then expires unless it is
 // converted to a paid plan first. A customer gets one trial per product, before any paid plan.
 
-// TrialEnd is the day a trial that starts on start ends: days whole days later, at 00:00 UTC.
+// TrialEnd is the day a trial that starts on start ends: days whole days later, at 00:00 UTC. A
+// trial starts on the day its Trial order is placed (its effective date), the day its licenses
+// are in force: a trial never holds them longer than its days, whatever the plan's startDate
+// says (a start date ahead would otherwise add the days until then to the trial).
 func TrialEnd(start time.Time, days int32) time.Time {
 	return Day(start).AddDate(0, 0, int(days))
 }
@@ -32,19 +35,15 @@ func paidAfterTrial(spec v1alpha1.CustomerLicensePlanSpec, st v1alpha1.CustomerL
 	return st.ExpiredOn != "" && st.PaymentPlan == v1alpha1.Trial && spec.PaymentPlan != v1alpha1.Trial
 }
 
-// trialEndFor is the end of the trial req orders for the plan: its billing start date plus the
-// product's trial days. Zero when the product offers no trial or the start date is invalid: the
-// order is then refused (CheckTrial) or cannot be priced.
-func trialEndFor(in DueInput, st v1alpha1.CustomerLicensePlanStatus, req ChangeRequest) time.Time {
+// trialEndFor is the end of the trial req orders for the plan: the day it is placed (its
+// effective date, today) plus the product's trial days. Zero when the product offers no trial: the
+// order is then refused (CheckTrial).
+func trialEndFor(in DueInput, _ v1alpha1.CustomerLicensePlanStatus, req ChangeRequest) time.Time {
 	p := in.Catalog[req.Product]
 	if p == nil || p.Trial == nil {
 		return time.Time{}
 	}
-	start, err := BillingStart(in.Spec, st, in.Created, req.OrderSpec(0))
-	if err != nil {
-		return time.Time{}
-	}
-	return TrialEnd(start, p.Trial.Days)
+	return TrialEnd(req.EffectiveDate, p.Trial.Days)
 }
 
 // CheckTrial: an order that puts or keeps a plan on a trial is for a product that offers one
@@ -134,12 +133,16 @@ func TrialClaimReleased(holder *v1alpha1.LicenseOrder) bool {
 	return holder == nil || holder.Status.State == v1alpha1.OrderRejected
 }
 
-// trialPricing is the charge of a Trial order: nothing, for the days from the plan's start date to
-// the trial's end.
-func trialPricing(o v1alpha1.LicenseOrderSpec, start time.Time, currency string) (Pricing, error) {
+// trialPricing is the charge of a Trial order: nothing, for the days from the day it is placed
+// (its effective date) to the trial's end.
+func trialPricing(o v1alpha1.LicenseOrderSpec, currency string) (Pricing, error) {
 	end, err := ParseDate(o.TrialEnd)
 	if err != nil {
 		return Pricing{}, fmt.Errorf("trialEnd of the Trial order: %w", err)
+	}
+	start, err := ParseDate(o.EffectiveDate)
+	if err != nil {
+		return Pricing{}, fmt.Errorf("effectiveDate of the Trial order: %w", err)
 	}
 	return Pricing{Description: fmt.Sprintf(
 		"Trial of %d x %s until %s, 0.00 %s: the %d days from %s are not billed, and the trial expires on %s unless spec.paymentPlan is set to a paid plan before then.",
@@ -157,7 +160,11 @@ func conversionPricing(o v1alpha1.LicenseOrderSpec, catalogPrice v1alpha1.Amount
 	if err != nil {
 		return Pricing{}, fmt.Errorf("effectiveDate of the Conversion order: %w", err)
 	}
-	return Pricing{PricePerLicense: price, Charge: TermCharge(o.Quantity, price), Description: fmt.Sprintf(
+	charge, err := TermCharge(o.Quantity, price)
+	if err != nil {
+		return Pricing{}, chargeError(err)
+	}
+	return Pricing{PricePerLicense: price, Charge: charge, Description: fmt.Sprintf(
 		"Conversion of the trial to %s, billed from %s: %s %s.", o.PaymentPlan, o.EffectiveDate,
 		TermChargeDescription(o.Quantity, price, currency), periodOf(eff, o.PaymentPlan))}, nil
 }

@@ -2,6 +2,7 @@ package licensing
 
 import (
 	"fmt"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"strings"
 	"testing"
 	"time"
@@ -243,12 +244,14 @@ func TestTrialOrdersDue(t *testing.T) {
 		{name: "a new plan asking for a trial: a Trial order charged nothing, expiring 30 days after the start date",
 			in: trIn(trial, v1alpha1.CustomerLicensePlanStatus{}, pvNow), want: []string{"Trial 5 2026-03-10 0.00"},
 			trialEnd: "2026-04-09"},
-		{name: "a trial with a start date of its own starts then",
+		// The licenses are in force from the day the Trial order is placed: the 30 days run from
+		// then, so a start date ahead adds no free days, and one behind takes none away.
+		{name: "a trial with a start date ahead: its 30 days run from the day it is ordered, not from the start date",
 			in:   trIn(with(trial, func(s *v1alpha1.CustomerLicensePlanSpec) { s.StartDate = "2026-03-31" }), v1alpha1.CustomerLicensePlanStatus{}, pvNow),
-			want: []string{"Trial 5 2026-03-10 0.00"}, trialEnd: "2026-04-30"},
-		{name: "a trial whose 30 days lie in the past ends at once",
+			want: []string{"Trial 5 2026-03-10 0.00"}, trialEnd: "2026-04-09"},
+		{name: "a trial with a start date behind: its 30 days run from the day it is ordered too",
 			in:   trIn(with(trial, func(s *v1alpha1.CustomerLicensePlanSpec) { s.StartDate = "2026-01-01" }), v1alpha1.CustomerLicensePlanStatus{}, pvNow),
-			want: []string{"Trial 5 2026-03-10 0.00", "Expiry 0 2026-01-31 0.00"}, trialEnd: "2026-01-31"},
+			want: []string{"Trial 5 2026-03-10 0.00"}, trialEnd: "2026-04-09"},
 		{name: "a trial in force: nothing until it ends, whatever the renewal policy",
 			in: trIn(trial, trStatus(), day10), next: trDay("2026-04-09")},
 		{name: "a trial in force asked for Monthly: a Conversion today, billed like a new plan",
@@ -340,7 +343,7 @@ func TestTrialLife(t *testing.T) {
 		st.PricePerLicense != "0.00" || *st.Term != (v1alpha1.Term{Start: "2026-03-10", End: "2026-04-09"}) {
 		t.Fatalf("after the Trial order: %+v", st)
 	}
-	if b := st.Billing; *b != (v1alpha1.BillingStatus{RecurringCharge: "0.00", TotalBilled: "0.00"}) {
+	if b := st.Billing; !equality.Semantic.DeepEqual(*b, v1alpha1.BillingStatus{RecurringCharge: "0.00", TotalBilled: "0.00"}) {
 		t.Errorf("a trial bills nothing: billing %+v", b)
 	}
 	ready := meta.FindStatusCondition(st.Conditions, v1alpha1.PlanReady)
@@ -357,7 +360,7 @@ func TestTrialLife(t *testing.T) {
 		st.RenewalAction != v1alpha1.RenewalActionRenew || st.PricePerLicense != "10.00" || st.Licenses != 5 {
 		t.Fatalf("after the Conversion: %+v", st)
 	}
-	if b := st.Billing; *b != (v1alpha1.BillingStatus{RecurringCharge: "50.00", BilledThrough: "2026-04-19", NextInvoiceDate: "2026-04-20",
+	if b := st.Billing; !equality.Semantic.DeepEqual(*b, v1alpha1.BillingStatus{RecurringCharge: "50.00", BilledThrough: "2026-04-19", NextInvoiceDate: "2026-04-20",
 		NextInvoiceAmount: "50.00", TotalBilled: "50.00"}) {
 		t.Errorf("after the Conversion: billing %+v", b)
 	}

@@ -167,16 +167,29 @@ func (s snapshot) collectPlan(ch chan<- prometheus.Metric, p *v1alpha1.CustomerL
 func (s snapshot) collectBilled(ch chan<- prometheus.Metric) {
 	type key struct{ currency, costCenter string }
 	totals := map[key]licensing.Money{}
+	overflow := map[key]struct{}{}
 	for i := range s.plans {
 		p := &s.plans[i]
-		if p.Status.Billing == nil || p.Status.Billing.TotalBilled == "" {
-			continue
-		}
-		billed, err := licensing.ParseAmount(p.Status.Billing.TotalBilled)
+		billed, err := licensing.BilledTotals(p.Status.Billing, s.currency(p))
 		if err != nil {
 			continue // the API's pattern admits no such amount
 		}
-		totals[key{s.currency(p), s.costCenter(p)}] += billed
+		// One total per currency the plan was billed in: amounts of two currencies are never added.
+		for _, t := range billed {
+			m, _ := licensing.ParseAmount(t.Amount) // BilledTotals parsed it
+			k := key{t.Currency, s.costCenter(p)}
+			if _, gone := overflow[k]; gone {
+				continue
+			}
+			sum, err := licensing.Add(totals[k], m)
+			if err != nil {
+				// Beyond the largest amount: the series is left out rather than exported wrong.
+				overflow[k] = struct{}{}
+				delete(totals, k)
+				continue
+			}
+			totals[k] = sum
+		}
 	}
 	for k, total := range totals {
 		ch <- prometheus.MustNewConstMetric(billedDesc, prometheus.CounterValue, units(total), k.currency, k.costCenter)

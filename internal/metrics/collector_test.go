@@ -192,6 +192,32 @@ func TestCollector(t *testing.T) {
 			},
 		},
 		{
+			name: "a plan billed in EUR and then USD counts in each currency, never one added to the other",
+			objects: func() []client.Object {
+				switched := inForce("acme", "eul", "Acme", "eul", v1alpha1.Monthly, "sales-emea", 1, 0, "2026-11-01", "2026-12-01", v1alpha1.RenewalActionRenew, "")
+				switched.Status.Currency = "USD"
+				switched.Status.Billing.TotalsBilled = []v1alpha1.CurrencyAmount{{Currency: "EUR", Amount: "100.00"}, {Currency: "USD", Amount: "50.00"}}
+				stored := inForce("acme", "old", "Acme", "eul", v1alpha1.Monthly, "sales-emea", 1, 0, "2026-11-01", "2026-12-01", v1alpha1.RenewalActionRenew, "20.00")
+				return []client.Object{profile, switched, stored}
+			}(),
+			want: []string{
+				`license_operator_plan_info{namespace="acme",plan="eul",customer="Acme",product="eul",payment_plan="Monthly",cost_center="sales-emea",currency="USD"} 1`,
+				`license_operator_plan_info{namespace="acme",plan="old",customer="Acme",product="eul",payment_plan="Monthly",cost_center="sales-emea",currency="EUR"} 1`,
+				`license_operator_plan_licenses{namespace="acme",plan="eul"} 1`,
+				`license_operator_plan_licenses{namespace="acme",plan="old"} 1`,
+				`license_operator_plan_licenses_assigned{namespace="acme",plan="eul"} 0`,
+				`license_operator_plan_licenses_assigned{namespace="acme",plan="old"} 0`,
+				`license_operator_plan_renewal_timestamp_seconds{namespace="acme",plan="eul",action="Renew"} ` + unix("2026-12-01"),
+				`license_operator_plan_renewal_timestamp_seconds{namespace="acme",plan="old",action="Renew"} ` + unix("2026-12-01"),
+				`license_operator_plan_status_condition{namespace="acme",plan="eul",condition="Ready",status="True",reason="InForce"} 1`,
+				`license_operator_plan_status_condition{namespace="acme",plan="eul",condition="UsageCovered",status="True",reason="Covered"} 1`,
+				`license_operator_plan_status_condition{namespace="acme",plan="old",condition="Ready",status="True",reason="InForce"} 1`,
+				`license_operator_plan_status_condition{namespace="acme",plan="old",condition="UsageCovered",status="True",reason="Covered"} 1`,
+				`license_operator_billed_amount_total{currency="EUR",cost_center="sales-emea"} 120`,
+				`license_operator_billed_amount_total{currency="USD",cost_center="sales-emea"} 50`,
+			},
+		},
+		{
 			name:    "a replica that does not lead exports nothing",
 			objects: partner,
 			elected: make(chan struct{}),

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -270,7 +271,7 @@ func plansSheet(plans []v1alpha1.CustomerLicensePlan) sheet {
 		p := &plans[i]
 		var recurring, total any
 		if b := p.Status.Billing; b != nil {
-			recurring, total = amountOf(b.RecurringCharge, p.Status.Currency), amountOf(b.TotalBilled, p.Status.Currency)
+			recurring, total = amountOf(b.RecurringCharge, p.Status.Currency), billedOf(p)
 		}
 		s.rows = append(s.rows, []any{p.Namespace, p.Name, p.Spec.Customer, productOf(p), p.Status.SKU, p.Status.Licenses,
 			p.Status.Usage.Assigned, amountOf(p.Status.PricePerLicense, p.Status.Currency), p.Status.Currency, string(paymentPlanOf(p)),
@@ -309,4 +310,29 @@ func writeJSONList(w io.Writer, objs []client.Object) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "    ")
 	return enc.Encode(list)
+}
+
+// billedOf is what a plan was billed as a sheet value: one amount while it was billed in one
+// currency, else the text of its totals per currency ("100.00 EUR + 50.00 USD"), never a sum of
+// two currencies.
+func billedOf(p *v1alpha1.CustomerLicensePlan) any {
+	totals, err := licensing.BilledTotals(p.Status.Billing, p.Status.Currency)
+	switch {
+	case err != nil:
+		return string(p.Status.Billing.TotalBilled)
+	case len(totals) == 0:
+		return nil
+	case len(totals) == 1:
+		return amountOf(totals[0].Amount, totals[0].Currency)
+	}
+	return billedText(totals)
+}
+
+// billedText writes totals per currency: "100.00 EUR + 50.00 USD".
+func billedText(totals []v1alpha1.CurrencyAmount) string {
+	parts := make([]string, len(totals))
+	for i, t := range totals {
+		parts[i] = string(t.Amount) + " " + t.Currency
+	}
+	return strings.Join(parts, " + ")
 }

@@ -206,7 +206,12 @@ func previewRows(p *planPreview) []previewRow {
 		case !o.known:
 			r.charge = "unknown"
 		case o.count > 1:
-			r.charge = fmt.Sprintf("%s (%s each)", amount{o.total(), o.currency}, amount{o.charge, o.currency})
+			total, ok := o.total()
+			if !ok {
+				r.charge = fmt.Sprintf("more than %s (%s each)", amount{licensing.MaxMoney, o.currency}, amount{o.charge, o.currency})
+				break
+			}
+			r.charge = fmt.Sprintf("%s (%s each)", amount{total, o.currency}, amount{o.charge, o.currency})
 		default:
 			r.charge = amount{o.charge, o.currency}.String()
 		}
@@ -251,7 +256,12 @@ func previewTotals(previews []*planPreview) (map[string]licensing.Money, bool) {
 		t, ok := p.parsed.totals()
 		complete = complete && ok
 		for cur, m := range t {
-			totals[cur] += m
+			total := totals[cur]
+			if addTo(&total, m) != nil {
+				complete = false // beyond the largest amount: not a total that can be stated
+				continue
+			}
+			totals[cur] = total
 		}
 	}
 	return totals, complete

@@ -29,8 +29,11 @@ type previewOrder struct {
 	rejected string
 }
 
-// total is the charge of the whole run.
-func (o previewOrder) total() licensing.Money { return o.charge * licensing.Money(o.count) }
+// total is the charge of the whole run, and false when it is beyond the largest amount.
+func (o previewOrder) total() (licensing.Money, bool) {
+	m, err := licensing.Mul(o.charge, int64(o.count))
+	return m, err == nil
+}
 
 // parsedPreview is what the warnings of one plan's dry run say.
 type parsedPreview struct {
@@ -169,7 +172,13 @@ func (p parsedPreview) totals() (map[string]licensing.Money, bool) {
 	for _, o := range p.orders {
 		switch {
 		case o.known:
-			out[o.currency] += o.total()
+			total, ok := o.total()
+			sum := out[o.currency]
+			if !ok || addTo(&sum, total) != nil {
+				complete = false
+				continue
+			}
+			out[o.currency] = sum
 		default:
 			complete = false
 		}

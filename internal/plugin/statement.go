@@ -75,6 +75,9 @@ type statement struct {
 	totals  map[string]licensing.Money // per currency
 	counts  map[string]int             // orders per currency
 	skipped []string                   // orders whose charge does not parse
+	// overflow names the first total that went beyond the largest amount (licensing.MaxMoney):
+	// the statement is refused rather than printed wrong.
+	overflow error
 }
 
 // buildStatement totals the charges of the orders fulfilled within the period (fulfilledAt, UTC).
@@ -103,13 +106,19 @@ func buildStatement(orders []v1alpha1.LicenseOrder, p period, by groupBy) *state
 			sets[k] = [3]map[string]bool{{}, {}, {}}
 		}
 		g.orders++
-		g.total += charge
+		if err := addTo(&g.total, charge); err != nil && st.overflow == nil {
+			st.overflow = fmt.Errorf("the total of %s in %s: %w", k.group, cur, err)
+		}
 		for j, v := range []string{o.Spec.CostCenter, o.Spec.PurchaseReference, o.Spec.Customer} {
 			if v != "" {
 				sets[k][j][v] = true
 			}
 		}
-		st.totals[cur] += charge
+		total := st.totals[cur]
+		if err := addTo(&total, charge); err != nil && st.overflow == nil {
+			st.overflow = fmt.Errorf("the total in %s: %w", cur, err)
+		}
+		st.totals[cur] = total
 		st.counts[cur]++
 		st.lines = append(st.lines, statementLine{order: o, group: k.group, charge: charge})
 	}
@@ -132,6 +141,15 @@ func buildStatement(orders []v1alpha1.LicenseOrder, p period, by groupBy) *state
 		return a.order.Status.FulfilledAt.Before(b.order.Status.FulfilledAt)
 	})
 	return st
+}
+
+// addTo adds charge to *total, checked: on overflow *total is left as it was.
+func addTo(total *licensing.Money, charge licensing.Money) error {
+	sum, err := licensing.Add(*total, charge)
+	if err == nil {
+		*total = sum
+	}
+	return err
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -299,6 +317,9 @@ func (a *app) runStatement(ctx context.Context, all bool, p period, by groupBy, 
 	st := buildStatement(orders, p, by)
 	for _, s := range st.skipped {
 		fmt.Fprintf(a.ErrOut, "warning: left out order %s: not an amount\n", s)
+	}
+	if st.overflow != nil {
+		return fmt.Errorf("the statement cannot be totalled: %w", st.overflow)
 	}
 	out, err := a.openOutput(outputFile, format)
 	if err != nil {

@@ -86,3 +86,31 @@ func TestStatementGroupsAndTotalsInCents(t *testing.T) {
 		t.Errorf("summary table:\n%s", table.String())
 	}
 }
+
+// Totals beyond the largest amount are refused, never wrapped around; charges in two currencies
+// are totalled apart, and a plan billed in two currencies shows both, never their sum.
+func TestMoneyBeyondTheLargestAmountAndAcrossCurrencies(t *testing.T) {
+	nov := time.Date(2026, 11, 5, 12, 0, 0, 0, time.UTC)
+	big := func(name, currency string) v1alpha1.LicenseOrder {
+		o := order("acme", name, nov, v1alpha1.ChangeNew, "92233720368547758.07", nov)
+		o.Status.Charge.Currency = currency
+		return o
+	}
+	p, _ := parsePeriod("2026-11")
+	if st := buildStatement([]v1alpha1.LicenseOrder{big("a-1", "EUR"), big("a-2", "USD")}, p, byCostCenter); st.overflow != nil || len(st.skipped) != 0 {
+		t.Errorf("the largest amount once per currency: overflow %v, skipped %v", st.overflow, st.skipped)
+	}
+	if st := buildStatement([]v1alpha1.LicenseOrder{big("a-1", "EUR"), big("a-2", "EUR")}, p, byCostCenter); st.overflow == nil {
+		t.Errorf("twice the largest amount in one currency was totalled: %v", st.totals)
+	}
+
+	plan := &v1alpha1.CustomerLicensePlan{Status: v1alpha1.CustomerLicensePlanStatus{Currency: "USD", Billing: &v1alpha1.BillingStatus{
+		TotalsBilled: []v1alpha1.CurrencyAmount{{Currency: "EUR", Amount: "100.00"}, {Currency: "USD", Amount: "50.00"}}}}}
+	if got := billedOf(plan); got != "100.00 EUR + 50.00 USD" {
+		t.Errorf("billedOf = %v, want 100.00 EUR + 50.00 USD", got)
+	}
+	stored := &v1alpha1.CustomerLicensePlan{Status: v1alpha1.CustomerLicensePlanStatus{Currency: "EUR", Billing: &v1alpha1.BillingStatus{TotalBilled: "100.00"}}}
+	if got := billedOf(stored); got != (amount{cents: licensing.Money(10000), currency: "EUR"}) {
+		t.Errorf("billedOf a plan stored with totalBilled = %v, want 100.00 EUR", got)
+	}
+}

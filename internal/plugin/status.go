@@ -226,7 +226,11 @@ func (s *statusPrinter) plan(p *v1alpha1.CustomerLicensePlan) {
 		if b.NextInvoiceDate != "" {
 			t.addText("Next invoice", fmt.Sprintf("%s on %s", string(b.NextInvoiceAmount)+cur, b.NextInvoiceDate))
 		}
-		t.addText("Total billed", string(b.TotalBilled)+cur)
+		if totals, err := licensing.BilledTotals(b, p.Status.Currency); err == nil && len(totals) > 0 {
+			t.addText("Total billed", billedText(totals))
+		} else {
+			t.addText("Total billed", string(b.TotalBilled)+cur)
+		}
 		s.table(t)
 	}
 	usage := fmt.Sprintf("%d of %d licenses assigned", p.Status.Usage.Assigned, p.Status.Licenses)

@@ -211,7 +211,9 @@ func fieldOf(reason string, plan *v1alpha1.CustomerLicensePlan) (*field.Path, an
 		return p.Child("quantity"), spec.Quantity
 	case v1alpha1.ReasonUnknownCostCenter:
 		return p.Child("costCenter"), spec.CostCenter
-	case v1alpha1.ReasonUsageBelowMinimum:
+	case v1alpha1.ReasonStartDateOutOfRange:
+		return p.Child("startDate"), spec.StartDate
+	case v1alpha1.ReasonUsageBelowMinimum, v1alpha1.ReasonChargeTooLarge:
 		return p.Child("quantity"), spec.Quantity
 	}
 	return p.Child("product"), spec.Product

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"path/filepath"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -17,6 +18,10 @@ import (
 // admitted in the order it is applied (the catalog before the plans that name its products).
 var _ = Describe("The samples, through the webhooks", func() {
 	It("are admitted in the order they are applied, and every plan comes into force", func() {
+		// The samples are dated as the README's tour is (a plan starting 2026-11-01): a start date
+		// may lie at most 31 days ahead of the day it is ordered.
+		fakeClock.SetTime(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+		DeferCleanup(func() { fakeClock.SetTime(suiteStart) })
 		objs, err := samples.Read(filepath.Join("..", "..", "config", "samples"))
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func() {
@@ -37,7 +42,7 @@ var _ = Describe("The samples, through the webhooks", func() {
 		}
 		trial := getPlan(Default, "hooli", "connect-google")
 		Expect(trial.Status.PaymentPlan).To(Equal(v1alpha1.Trial), "the sample customer on a trial")
-		Expect(trial.Status.Term.Start).To(Equal(v1alpha1.Date("2026-03-10")), "the trial starts on the day admission gave startDate")
-		Expect(trial.Status.RenewalDate).To(Equal(v1alpha1.Date("2026-04-09")))
+		Expect(trial.Status.Term.Start).To(Equal(v1alpha1.Date("2026-11-23")), "the trial starts on the day it is ordered")
+		Expect(trial.Status.RenewalDate).To(Equal(v1alpha1.Date("2026-12-23")))
 	})
 })
