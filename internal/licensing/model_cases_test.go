@@ -136,6 +136,18 @@ var modelCases = []modelCase{{
 		c.create("eul", "acme", "std", v1alpha1.Monthly, 2, -92, false)
 		c.clock(time.Minute, true)
 	},
+}, {
+	// Found by the model: an order awaiting a person holds the renewal back past the term end;
+	// the licenses stay in force, and a deletion records the Cancellation on its own day.
+	name: "N1 a plan deleted while a change awaits approval past its term end pays for the days it held", start: time.Date(2026, 1, 31, 9, 0, 0, 0, time.UTC),
+	life: func(c *cluster) {
+		c.setProfile("approval mode Manual", func(p *v1alpha1.BillingProfileSpec) { p.Approval.Mode = v1alpha1.ManualApproval })
+		c.create("eul", "acme", "std", v1alpha1.Monthly, 1, 0, false)
+		c.decide("eul-1", true)
+		c.edit("eul", "product legacy", func(s *v1alpha1.CustomerLicensePlanSpec) { s.Product = "legacy" }, true)
+		c.clock(29*modelDay, true)
+		c.deletePlan("eul")
+	},
 }}
 
 // TestModelCases replays the fixed plan lives. Defect 8 (two trials decided at once) needs two

@@ -195,6 +195,31 @@ func (c *cluster) onFulfilled(o *v1alpha1.LicenseOrder, f mFulfilment) {
 		c.checkExpiry(o, f)
 		in.expired = true
 	}
+	if spec.Change == v1alpha1.ChangeCancellation && f.pre.Licenses > 0 && f.pre.ExpiredOn == "" && f.pre.PaymentPlan != v1alpha1.Trial {
+		paidTo := int64(0)
+		for _, p := range in.paid {
+			paidTo = max(paidTo, p.to)
+		}
+		for _, p := range in.exempt {
+			paidTo = max(paidTo, p.to)
+		}
+		if paidTo > 0 && eff.num() > paidTo {
+			c.fail("no free days: order %s cancels plan %s on %s, but its last charged day is %s: the days in between were held and never charged",
+				o.Name, o.Spec.Plan, spec.EffectiveDate, dayString(paidTo-1))
+		}
+	}
+	if spec.Change == v1alpha1.ChangeExpiry || spec.Change == v1alpha1.ChangeCancellation {
+		// The licenses end on the effective date, also when the order is recorded later (an
+		// operator that was down): the days after it were not held.
+		kept := in.inForce[:0]
+		for _, f := range in.inForce {
+			f.to = min(f.to, max(f.from, eff.num()))
+			if f.to > f.from {
+				kept = append(kept, f)
+			}
+		}
+		in.inForce = kept
+	}
 }
 
 // checkExpiry: a plan expires at its term end only when it must: a trial, the ExpireAtTermEnd
@@ -376,6 +401,9 @@ func (c *cluster) checkInvariants() {
 				if f.trial {
 					kind = "trial"
 				}
+				if in.hasStart && gaps[0].to <= in.startDate.num() {
+					kind += " licenses before the start date " + in.startDate.String() + ", that is"
+				}
 				c.fail("no free days: plan %s (%s) held %s licenses from %s to %s, which no order charged (trial days allowed: %v)",
 					in.name, uid, kind, dayString(gaps[0].from), dayString(gaps[0].to-1), spansString(in.trial))
 			}
@@ -423,6 +451,11 @@ func (c *cluster) checkQuote(q *mQuote) {
 		}
 	}
 	quoted := q.due.Orders
+	if q.inFlight != "" {
+		// Say so: admission's preview does not look at an order in flight.
+		c.failPrefix = "(order " + q.inFlight + " was in flight at the change) "
+		defer func() { c.failPrefix = "" }()
+	}
 	for i, o := range placed {
 		if i >= len(quoted) {
 			c.fail("quote = bill: order %s (%s of %d x %s %s effective %s) was placed at the change, but admission quoted %d orders: %q",

@@ -64,6 +64,16 @@ func TestModel(t *testing.T) {
 
 func modelLife(t *rapid.T) {
 	c := newCluster(t, rapid.SampledFrom(modelStarts).Draw(t, "start"))
+	if masks := os.Getenv("LICENSE_MODEL_MASK"); masks != "" {
+		// While known defects are open, lives that hit them can be set aside to look for others.
+		c.discard = func(msg string) {
+			for _, m := range strings.Split(masks, ",") {
+				if strings.Contains(msg, m) {
+					t.Skip("known: " + m)
+				}
+			}
+		}
+	}
 	existing := func() string {
 		names := c.planNames()
 		if len(names) == 0 {
