@@ -126,16 +126,22 @@ func (c *cluster) onFulfilled(o *v1alpha1.LicenseOrder, f mFulfilment) {
 	if q, ok := c.quotedLater[o.Name]; ok && q != charge {
 		c.fail("quote = bill: order %s was quoted %s when it was placed and is charged %s, nothing else having changed", o.Name, oFormat(q), oFormat(charge))
 	}
-	// approval: a charge above the threshold was approved by a person at that very amount.
-	if p := f.profile; p != nil && spec.Change != v1alpha1.ChangeExpiry && spec.Change != v1alpha1.ChangeCancellation {
-		limit, limited := oMoney(p.Approval.ManualAbove)
-		if p.Approval.Mode == v1alpha1.ManualApproval || limited && charge > limit {
-			got, ok := c.approvedAt[o.Name]
-			amt, _ := oMoney(got)
-			if !ok || amt != charge {
-				c.fail("approval: order %s charged %s above the BillingProfile's threshold (mode %s, manualAbove %q), and a person approved %q",
-					o.Name, oFormat(charge), p.Approval.Mode, p.Approval.ManualAbove, got)
+	// approval: a charge above the threshold was approved by a person at that very amount. The
+	// threshold is the BillingProfile's when the order was approved: automatically, the charge
+	// is within it; by a person, at the amount they saw.
+	if spec.Change != v1alpha1.ChangeExpiry && spec.Change != v1alpha1.ChangeCancellation {
+		if got, ok := c.approvedAt[o.Name]; ok {
+			if amt, _ := oMoney(got); amt != charge {
+				c.fail("approval: order %s was approved by a person at %q and charged %s", o.Name, got, oFormat(charge))
 			}
+		} else if p := c.autoApproved[o.Name]; p != nil {
+			limit, limited := oMoney(p.Approval.ManualAbove)
+			if p.Approval.Mode == v1alpha1.ManualApproval || limited && charge > limit {
+				c.fail("approval: order %s was approved automatically under manualAbove %q (mode %s) and charged %s, above it, without a person",
+					o.Name, p.Approval.ManualAbove, p.Approval.Mode, oFormat(charge))
+			}
+		} else if p := f.profile; p != nil {
+			c.fail("approval: order %s was fulfilled with no approval, by a person or the BillingProfile's policy", o.Name)
 		}
 	}
 	if in == nil {

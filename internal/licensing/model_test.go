@@ -103,6 +103,8 @@ type cluster struct {
 	instOrder   []types.UID
 	uidSeq      int
 	approvedAt  map[string]v1alpha1.Amount // orders a person approved, at the charge they saw
+	// autoApproved holds the BillingProfile under which an order was approved automatically.
+	autoApproved map[string]*v1alpha1.BillingProfileSpec
 	quotedLater map[string]int64           // charges quoted for orders fulfilled later
 	log         []string
 
@@ -159,7 +161,7 @@ func newCluster(t reporter, now time.Time) *cluster {
 	return &cluster{t: t, now: now, products: modelCatalog(), profile: modelProfile(),
 		plans: map[string]*v1alpha1.CustomerLicensePlan{}, orders: map[string]*v1alpha1.LicenseOrder{},
 		assigned: map[string]int32{}, orderInst: map[string]types.UID{}, placedPrice: map[string]int64{},
-		insts: map[types.UID]*mInstance{}, approvedAt: map[string]v1alpha1.Amount{}, quotedLater: map[string]int64{},
+		insts: map[types.UID]*mInstance{}, approvedAt: map[string]v1alpha1.Amount{}, autoApproved: map[string]*v1alpha1.BillingProfileSpec{}, quotedLater: map[string]int64{},
 		probes: map[string]bool{}, wakes: map[string]time.Time{}, refused: map[string]string{}}
 }
 
@@ -491,6 +493,10 @@ func (c *cluster) reconcileOrder(name string) bool {
 	}
 	delete(c.refused, "order/"+name)
 	fulfilled := d.Status.State == v1alpha1.OrderFulfilled && o.Status.State != v1alpha1.OrderFulfilled
+	if a := meta.FindStatusCondition(d.Status.Conditions, v1alpha1.OrderApproved); a != nil && a.Reason == v1alpha1.ReasonAutomatic &&
+		meta.FindStatusCondition(o.Status.Conditions, v1alpha1.OrderApproved) == nil {
+		c.autoApproved[name] = c.profileCopy()
+	}
 	o.Status = d.Status
 	if fulfilled {
 		c.probes[o.Spec.Plan] = true // the fulfilled order leaves the cache
