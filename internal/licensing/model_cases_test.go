@@ -148,6 +148,18 @@ var modelCases = []modelCase{{
 		c.clock(29*modelDay, true)
 		c.deletePlan("eul")
 	},
+}, {
+	// Found by the model: admission previews a plan without its refused renewal, and quotes a
+	// Renewal the plan will not place.
+	name: "N2 the preview of a plan whose renewal was denied quotes no renewal", start: time.Date(2026, 1, 31, 9, 0, 0, 0, time.UTC),
+	life: func(c *cluster) {
+		c.setProfile("manualAbove 50.00", func(p *v1alpha1.BillingProfileSpec) { p.Approval.ManualAbove = "50.00" })
+		c.create("eul", "acme", "ess", v1alpha1.Monthly, 5, 0, false)
+		c.decide("eul-1", true)
+		c.clock(21*modelDay, true)
+		c.decide("eul-2", false)
+		c.edit("eul", "costCenter sales", func(s *v1alpha1.CustomerLicensePlanSpec) { s.CostCenter = "sales" }, false)
+	},
 }}
 
 // TestModelCases replays the fixed plan lives. Defect 8 (two trials decided at once) needs two

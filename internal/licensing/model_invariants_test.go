@@ -457,11 +457,14 @@ func (c *cluster) checkQuote(q *mQuote) {
 		}
 	}
 	quoted := q.due.Orders
-	if q.inFlight != "" {
+	switch {
+	case q.inFlight != "":
 		// Say so: admission's preview does not look at an order in flight.
 		c.failPrefix = "(order " + q.inFlight + " was in flight at the change) "
-		defer func() { c.failPrefix = "" }()
+	case q.refused != "":
+		c.failPrefix = "(order " + q.refused + " was refused before the change) "
 	}
+	defer func() { c.failPrefix = "" }()
 	for i, o := range placed {
 		if i >= len(quoted) {
 			c.fail("quote = bill: order %s (%s of %d x %s %s effective %s) was placed at the change, but admission quoted %d orders: %q",

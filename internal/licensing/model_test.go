@@ -84,6 +84,8 @@ type mQuote struct {
 	lines  []string
 	// inFlight names an order of the plan that was open when the change was made.
 	inFlight string
+	// refused names the plan's latest order when a rule or a person refused it.
+	refused string
 }
 
 // cluster is the model's API server and controllers.
@@ -105,8 +107,8 @@ type cluster struct {
 	approvedAt  map[string]v1alpha1.Amount // orders a person approved, at the charge they saw
 	// autoApproved holds the BillingProfile under which an order was approved automatically.
 	autoApproved map[string]*v1alpha1.BillingProfileSpec
-	quotedLater map[string]int64           // charges quoted for orders fulfilled later
-	log         []string
+	quotedLater  map[string]int64 // charges quoted for orders fulfilled later
+	log          []string
 
 	// In-memory state of the controllers, lost on a restart.
 	probes map[string]bool
@@ -635,6 +637,9 @@ func (c *cluster) admit(p *v1alpha1.CustomerLicensePlan) (*mQuote, bool) {
 		q.before[n] = true
 		if c.orderInst[n] == p.UID && !IsSettled(o) {
 			q.inFlight = n
+		}
+		if c.orderInst[n] == p.UID && o.Status.State == v1alpha1.OrderRejected && IsRefusal(o.Status.Reason) && o.Spec.Revision > p.Status.Revision {
+			q.refused = n
 		}
 	}
 	return q, true
