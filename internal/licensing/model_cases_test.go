@@ -160,6 +160,25 @@ var modelCases = []modelCase{{
 		c.decide("eul-2", false)
 		c.edit("eul", "costCenter sales", func(s *v1alpha1.CustomerLicensePlanSpec) { s.CostCenter = "sales" }, false)
 	},
+}, {
+	// Found by the model: a plan whose first order was denied keeps the start date admission
+	// defaulted to its creation day; ordered again years later, it is billed a catch-up Renewal
+	// for every term since, for licenses it never held.
+	name: "N3 a plan first ordered long after its defaulted start date is not billed for the terms before", start: time.Date(2026, 1, 31, 9, 0, 0, 0, time.UTC),
+	life: func(c *cluster) {
+		c.setProfile("manualAbove 50.00", func(p *v1alpha1.BillingProfileSpec) { p.Approval.ManualAbove = "50.00" })
+		c.create("eul", "acme", "ess", v1alpha1.Monthly, 3, 0, false)
+		c.decide("eul-1", false)
+		c.clock(365*modelDay, true)
+		c.setProfile("manualAbove none", func(p *v1alpha1.BillingProfileSpec) { p.Approval.ManualAbove = "" })
+		c.edit("eul", "quantity 4", editQuantity(4), true)
+		for _, o := range c.ordersOf("eul") {
+			if o.Spec.Change == v1alpha1.ChangeRenewal && o.Status.State == v1alpha1.OrderFulfilled && o.Spec.EffectiveDate < FormatDate(c.now) {
+				c.fail("no charge without licenses: renewal %s (effective %s, %s) bills a term before the plan's first order was placed on %s",
+					o.Name, o.Spec.EffectiveDate, o.Status.Charge.Amount, FormatDate(c.now))
+			}
+		}
+	},
 }}
 
 // TestModelCases replays the fixed plan lives. Defect 8 (two trials decided at once) needs two

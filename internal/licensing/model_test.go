@@ -29,7 +29,7 @@ const modelStartAheadDays = 92
 
 // modelMaxPasses bounds the passes of one reconcile to a fixpoint; a plan that still changes
 // after them loops.
-const modelMaxPasses = 60
+const modelMaxPasses = 300
 
 // modelMaxWakes bounds the wake-ups of the controllers over one move of the clock.
 const modelMaxWakes = 400
@@ -170,6 +170,14 @@ func newCluster(t reporter, now time.Time) *cluster {
 func (c *cluster) fail(format string, args ...any) {
 	c.t.Helper()
 	msg := c.failPrefix + fmt.Sprintf(format, args...)
+	for _, n := range c.planNames() {
+		for _, o := range c.ordersOf(n) {
+			if c.orderInst[o.Name] != c.plans[n].UID {
+				msg = "(plan " + n + " was declared again under the name of a deleted plan) " + msg
+				break
+			}
+		}
+	}
 	if c.discard != nil {
 		c.discard(msg)
 	}
