@@ -457,6 +457,10 @@ func (c *cluster) checkQuote(q *mQuote) {
 		}
 	}
 	quoted := q.due.Orders
+	if o := c.orders[q.inFlight]; o != nil && len(quoted) > 0 && quoted[0].Same(o.Spec) {
+		// The order the spec asks for is the one in flight: it is not placed again.
+		quoted = quoted[1:]
+	}
 	switch {
 	case q.inFlight != "":
 		// Say so: admission's preview does not look at an order in flight.
