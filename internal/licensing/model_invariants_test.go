@@ -458,7 +458,11 @@ func (c *cluster) checkQuote(q *mQuote) {
 	}
 	quoted := q.due.Orders
 	if o := c.orders[q.inFlight]; o != nil && len(quoted) > 0 && quoted[0].Same(o.Spec) {
-		// The order the spec asks for is the one in flight: it is not placed again.
+		// The order the spec asks for is the one in flight: it is not placed again, and those
+		// after it wait for it to settle.
+		if !IsSettled(o) {
+			return
+		}
 		quoted = quoted[1:]
 	}
 	switch {
