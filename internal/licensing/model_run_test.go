@@ -64,16 +64,31 @@ func TestModel(t *testing.T) {
 
 func modelLife(t *rapid.T) {
 	c := newCluster(t, rapid.SampledFrom(modelStarts).Draw(t, "start"))
+	discarded := ""
 	if masks := os.Getenv("LICENSE_MODEL_MASK"); masks != "" {
 		// While known defects are open, lives that hit them can be set aside to look for others.
+		// A life that hits one ends there: its state is left half-way through a step.
 		c.discard = func(msg string) {
 			for _, m := range strings.Split(masks, ",") {
 				if strings.Contains(msg, m) {
+					discarded = m
 					t.Skip("known: " + m)
 				}
 			}
 		}
 	}
+	actions := modelActions(t, c)
+	for name, action := range actions {
+		actions[name] = func(t *rapid.T) {
+			if discarded == "" { // the rest of a life that hit a known defect does nothing
+				action(t)
+			}
+		}
+	}
+	t.Repeat(actions)
+}
+
+func modelActions(t *rapid.T, c *cluster) map[string]func(*rapid.T) {
 	existing := func() string {
 		names := c.planNames()
 		if len(names) == 0 {
@@ -93,7 +108,7 @@ func modelLife(t *rapid.T) {
 		}
 		return rapid.SampledFrom(names).Draw(t, "order")
 	}
-	t.Repeat(map[string]func(*rapid.T){
+	return map[string]func(*rapid.T){
 		"create": func(t *rapid.T) {
 			c.create(rapid.SampledFrom(modelPlanNames).Draw(t, "name"), rapid.SampledFrom([]string{"acme", "globex"}).Draw(t, "customer"),
 				rapid.SampledFrom(modelProducts).Draw(t, "product"), rapid.SampledFrom(modelPlans).Draw(t, "paymentPlan"),
@@ -167,5 +182,5 @@ func modelLife(t *rapid.T) {
 		"clock": func(t *rapid.T) {
 			c.clock(rapid.SampledFrom(modelDurations).Draw(t, "by"), rapid.IntRange(0, 4).Draw(t, "outage") != 0)
 		},
-	})
+	}
 }

@@ -425,6 +425,18 @@ func (c *cluster) reconcilePlan(name string) bool {
 		}
 	}
 	if d.WriteStatus && !equality.Semantic.DeepEqual(plan.Status, d.Status) {
+		// The API server validates the status against the schema: amounts have at most 9 integer digits.
+		amounts := []v1alpha1.Amount{d.Status.PricePerLicense}
+		if b := d.Status.Billing; b != nil {
+			amounts = append(amounts, b.TotalBilled, b.RecurringCharge, b.NextInvoiceAmount)
+		}
+		for _, a := range amounts {
+			if a != "" && !oAmountPattern.MatchString(string(a)) {
+				c.refused["planstatus/"+name] = fmt.Sprintf("the status write of plan %s is refused: the amount %q does not match the Amount pattern", name, a)
+				return changed
+			}
+		}
+		delete(c.refused, "planstatus/"+name)
 		plan.Status = d.Status
 		changed = true
 	}
