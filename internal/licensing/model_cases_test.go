@@ -149,6 +149,17 @@ var modelCases = []modelCase{{
 		c.deletePlan("eul")
 	},
 }, {
+	// Found by the model: the same with a trial, whose Conversion awaits a person past the trial's end.
+	name: "N1b a trial deleted while its conversion awaits approval holds no more than its days", start: time.Date(2026, 1, 31, 9, 0, 0, 0, time.UTC),
+	life: func(c *cluster) {
+		c.setProfile("approval mode Manual", func(p *v1alpha1.BillingProfileSpec) { p.Approval.Mode = v1alpha1.ManualApproval })
+		c.create("eul", "acme", "ess", v1alpha1.Trial, 2, 0, false)
+		c.decide("eul-1", true)
+		c.edit("eul", "convert to Monthly", editPaymentPlan(v1alpha1.Monthly), true)
+		c.clock(40*modelDay, true)
+		c.deletePlan("eul")
+	},
+}, {
 	// Found by the model: admission previews a plan without its refused renewal, and quotes a
 	// Renewal the plan will not place.
 	name: "N2 the preview of a plan whose renewal was denied quotes no renewal", start: time.Date(2026, 1, 31, 9, 0, 0, 0, time.UTC),
