@@ -190,6 +190,17 @@ var modelCases = []modelCase{{
 			}
 		}
 	},
+}, {
+	// Found by the model: the probe that finds a plan's fulfilled order is spent before the
+	// status write that applies it; when that write fails once (a conflict, a timeout) in the pass
+	// that also placed the next order, the fulfilled order is never read again and the next order
+	// waits for it for good, as after the crash of defect 14.
+	name: "N4 a status write that fails once after a probe does not wedge the plan", start: time.Date(2026, 4, 10, 10, 0, 0, 0, time.UTC),
+	life: func(c *cluster) {
+		c.failStatus = true
+		c.create("eul", "acme", "std", v1alpha1.Monthly, 2, -40, false)
+		c.clock(time.Minute, true)
+	},
 }}
 
 // TestModelCases replays the fixed plan lives. Defect 8 (two trials decided at once) needs two

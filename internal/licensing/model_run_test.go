@@ -179,6 +179,10 @@ func modelActions(t *rapid.T, c *cluster) map[string]func(*rapid.T) {
 			c.note("the process will die after its next order create")
 			c.crashAfter = "*"
 		},
+		"writeFails": func(t *rapid.T) {
+			c.note("the next status write of a plan will fail once")
+			c.failStatus = true
+		},
 		"clock": func(t *rapid.T) {
 			c.clock(rapid.SampledFrom(modelDurations).Draw(t, "by"), rapid.IntRange(0, 4).Draw(t, "outage") != 0)
 		},

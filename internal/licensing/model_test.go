@@ -120,6 +120,8 @@ type cluster struct {
 	// crashAfter makes the process die right after the create of the order of that name succeeds
 	// ("*": of the next order placed), before the plan's status is written.
 	crashAfter string
+	// failStatus makes the next write of a plan's status fail once, as a conflict or a timeout does.
+	failStatus bool
 
 	// discard, when set, may discard a life whose failure is a known one (LICENSE_MODEL_MASK).
 	discard    func(msg string)
@@ -423,6 +425,12 @@ func (c *cluster) reconcilePlan(name string) bool {
 			c.restart()
 			return true
 		}
+	}
+	if d.WriteStatus && !equality.Semantic.DeepEqual(plan.Status, d.Status) && c.failStatus {
+		// A transient error (a conflict, a timeout): the reconcile is retried.
+		c.failStatus = false
+		c.note("the status write of plan %s fails once", name)
+		return true
 	}
 	if d.WriteStatus && !equality.Semantic.DeepEqual(plan.Status, d.Status) {
 		// The API server validates the status against the schema: amounts have at most 9 integer digits.
