@@ -201,6 +201,17 @@ var modelCases = []modelCase{{
 		c.create("eul", "acme", "std", v1alpha1.Monthly, 2, -40, false)
 		c.clock(time.Minute, true)
 	},
+}, {
+	// The same, with a superseded order below the fulfilled one: the plan's orders in the cache
+	// then skip no revision that a gap check would see.
+	name: "N4b a status write that fails once after a superseded renewal does not wedge the plan", start: time.Date(2026, 1, 31, 9, 0, 0, 0, time.UTC),
+	life: func(c *cluster) {
+		c.create("eul", "acme", "ess", v1alpha1.Monthly, 2, 0, false)
+		c.clock(21*modelDay, true)
+		c.failStatusWith = "eul-4"
+		c.edit("eul", "paymentPlan Prepay1Y", editPaymentPlan(v1alpha1.Prepay1Y), true)
+		c.clock(10*modelDay, true)
+	},
 }}
 
 // TestModelCases replays the fixed plan lives. Defect 8 (two trials decided at once) needs two

@@ -122,6 +122,8 @@ type cluster struct {
 	crashAfter string
 	// failStatus makes the next write of a plan's status fail once, as a conflict or a timeout does.
 	failStatus bool
+	// failStatusWith makes the status write of the pass that places the order of that name fail once.
+	failStatusWith string
 
 	// discard, when set, may discard a life whose failure is a known one (LICENSE_MODEL_MASK).
 	discard    func(msg string)
@@ -425,6 +427,9 @@ func (c *cluster) reconcilePlan(name string) bool {
 			c.restart()
 			return true
 		}
+	}
+	if d.WriteStatus && !equality.Semantic.DeepEqual(plan.Status, d.Status) && d.Place != nil && OrderName(plan.Name, d.Place.Revision) == c.failStatusWith {
+		c.failStatus, c.failStatusWith = true, ""
 	}
 	if d.WriteStatus && !equality.Semantic.DeepEqual(plan.Status, d.Status) && c.failStatus {
 		// A transient error (a conflict, a timeout): the reconcile is retried.
