@@ -1037,7 +1037,9 @@ func TestInstall(t *testing.T) {
 	for _, attrs := range []authorizationv1.ResourceAttributes{
 		{Namespace: "customer", Verb: "delete", Group: "licensing.partnerops.io", Resource: "licenseorders"},
 		{Namespace: "customer", Verb: "update", Group: "licensing.partnerops.io", Resource: "customerlicenseplans"},
-		{Namespace: "customer", Verb: "update", Group: "coordination.k8s.io", Resource: "leases"},
+		// Trial claims are Leases the manager creates, reads and takes over in customer
+		// namespaces; it never deletes one.
+		{Namespace: "customer", Verb: "delete", Group: "coordination.k8s.io", Resource: "leases"},
 		{Namespace: "customer", Verb: "get", Resource: "secrets"},
 	} {
 		if allowed(attrs) {

@@ -25,7 +25,7 @@ import (
 // modelStartAheadDays is how far ahead of the day a plan is ordered its start date may lie before
 // the days in between count as free licenses: a partner expects to book a plan up to a quarter
 // ahead.
-const modelStartAheadDays = 92
+const modelStartAheadDays = 31
 
 // modelMaxPasses bounds the passes of one reconcile to a fixpoint; a plan that still changes
 // after them loops.
@@ -113,6 +113,7 @@ type cluster struct {
 	// In-memory state of the controllers, lost on a restart.
 	probes map[string]bool
 	wakes  map[string]time.Time
+	prior  map[string]mPrior
 
 	// refused holds the writes the API server refuses on every retry, by plan or order.
 	refused map[string]string
@@ -168,7 +169,7 @@ func newCluster(t reporter, now time.Time) *cluster {
 		plans: map[string]*v1alpha1.CustomerLicensePlan{}, orders: map[string]*v1alpha1.LicenseOrder{},
 		assigned: map[string]int32{}, orderInst: map[string]types.UID{}, placedPrice: map[string]int64{},
 		insts: map[types.UID]*mInstance{}, approvedAt: map[string]v1alpha1.Amount{}, autoApproved: map[string]*v1alpha1.BillingProfileSpec{}, quotedLater: map[string]int64{},
-		probes: map[string]bool{}, wakes: map[string]time.Time{}, refused: map[string]string{}}
+		probes: map[string]bool{}, prior: map[string]mPrior{}, wakes: map[string]time.Time{}, refused: map[string]string{}}
 }
 
 func (c *cluster) fail(format string, args ...any) {
@@ -352,13 +353,20 @@ func (c *cluster) reconcilePlan(name string) bool {
 	// The cache holds no fulfilled order; a probe reads them from the API server.
 	var cached []v1alpha1.LicenseOrder
 	for _, o := range c.ordersOf(name) {
-		if o.Status.State != v1alpha1.OrderFulfilled && o.Spec.Revision > plan.Status.Revision {
+		if o.Status.State != v1alpha1.OrderFulfilled {
 			cached = append(cached, *o.DeepCopy())
 		}
 	}
-	s.Orders = cached
-	if c.probes[name] {
-		s.Orders = c.probe(plan, cached)
+	s.Orders, _ = OwnOrders(plan, cached)
+	if p, ok := c.prior[name]; ok && p.uid == plan.UID {
+		s.PriorRevision = p.rev
+	}
+	gap := len(s.Orders) > 0 && s.Orders[0].Spec.Revision > max(plan.Status.Revision, s.PriorRevision)+1
+	if c.probes[name] || gap {
+		s.Orders, s.PriorRevision = c.probe(plan, s.Orders, s.PriorRevision)
+		if s.PriorRevision > 0 {
+			c.prior[name] = mPrior{plan.UID, s.PriorRevision}
+		}
 		delete(c.probes, name)
 	}
 	if plan.Status.ExpiredOn != "" {
@@ -458,12 +466,20 @@ func (c *cluster) reconcilePlan(name string) bool {
 
 // probe is controller.probe: the orders above the status's revision, read revision by revision
 // from the API server up to the first missing or open one, then the rest as the cache has them.
-func (c *cluster) probe(plan *v1alpha1.CustomerLicensePlan, cached []v1alpha1.LicenseOrder) []v1alpha1.LicenseOrder {
+func (c *cluster) probe(plan *v1alpha1.CustomerLicensePlan, cached []v1alpha1.LicenseOrder, prior int64) ([]v1alpha1.LicenseOrder, int64) {
 	var out []v1alpha1.LicenseOrder
-	for rev := plan.Status.Revision + 1; ; rev++ {
+	rev := max(plan.Status.Revision, prior) + 1
+	for ; ; rev++ {
 		o, ok := c.orders[OrderName(plan.Name, rev)]
 		if !ok {
 			break
+		}
+		if !BelongsTo(o, plan) {
+			var all []v1alpha1.LicenseOrder
+			for _, x := range c.ordersOf(plan.Name) {
+				all = append(all, *x.DeepCopy())
+			}
+			return OwnOrders(plan, all)
 		}
 		out = append(out, *o.DeepCopy())
 		if !IsSettled(o) {
@@ -471,11 +487,16 @@ func (c *cluster) probe(plan *v1alpha1.CustomerLicensePlan, cached []v1alpha1.Li
 		}
 	}
 	for _, o := range cached {
-		if o.Spec.Revision > plan.Status.Revision+int64(len(out)) {
+		if o.Spec.Revision > rev {
 			out = append(out, o)
 		}
 	}
-	return out
+	return out, prior
+}
+
+type mPrior struct {
+	uid types.UID
+	rev int64
 }
 
 // reconcileOrder is OrderReconciler.Reconcile: snapshot, DecideOrder, one status write.
@@ -486,20 +507,24 @@ func (c *cluster) reconcileOrder(name string) bool {
 	}
 	s := OrderSnapshot{Order: o.DeepCopy(), Now: c.now}
 	plan := c.plans[o.Spec.Plan]
-	if plan != nil {
+	if plan != nil && BelongsTo(o, plan) {
 		s.Plan = plan.DeepCopy()
+	} else {
+		plan = nil
 	}
 	if o.Spec.Change == v1alpha1.ChangeCancellation || (plan != nil && plan.DeletionTimestamp.IsZero()) {
 		if plan == nil {
 			plan = &v1alpha1.CustomerLicensePlan{ObjectMeta: metav1.ObjectMeta{Name: o.Spec.Plan, Namespace: "team"}}
 		}
-		var earlier []v1alpha1.LicenseOrder
-		for rev := plan.Status.Revision + 1; rev < o.Spec.Revision; rev++ {
-			if e, ok := c.orders[OrderName(plan.Name, rev)]; ok {
-				earlier = append(earlier, *e.DeepCopy())
+		if s.Plan != nil {
+			var earlier []v1alpha1.LicenseOrder
+			for rev := plan.Status.Revision + 1; rev < o.Spec.Revision; rev++ {
+				if e, ok := c.orders[OrderName(plan.Name, rev)]; ok && BelongsTo(e, plan) {
+					earlier = append(earlier, *e.DeepCopy())
+				}
 			}
+			s.WaitsFor = WaitsForEarlier(plan.Status, o, earlier)
 		}
-		s.WaitsFor = WaitsForEarlier(plan.Status, o, earlier)
 		s.Rules = c.orderInput(plan, o)
 		s.CatalogPrice = CatalogPrice(s.Rules.Product, o.Spec.PaymentPlan)
 		s.Currency = Currency(s.Rules.Profile)
@@ -550,10 +575,9 @@ func (c *cluster) reconcileOrder(name string) bool {
 func (c *cluster) restart() {
 	c.probes = map[string]bool{}
 	c.wakes = map[string]time.Time{}
-	for n, p := range c.plans {
-		if p.Status.Revision > 0 || len(p.Status.Conditions) > 0 {
-			c.probes[n] = true
-		}
+	c.prior = map[string]mPrior{}
+	for n := range c.plans {
+		c.probes[n] = true // every plan is probed on first sight after a start
 	}
 }
 
@@ -643,7 +667,8 @@ func (c *cluster) recordInForce(in *mInstance, p *v1alpha1.CustomerLicensePlan, 
 
 // previewInput is webhook.previewInput: the plan as it would be stored.
 func (c *cluster) previewInput(p *v1alpha1.CustomerLicensePlan) PreviewInput {
-	in := PreviewInput{Plan: p.Name, DueInput: DueInput{Spec: p.Spec, Status: p.Status, Created: p.CreationTimestamp.Time, Now: c.now}}
+	in := PreviewInput{Plan: p.Name, DueInput: DueInput{Spec: p.Spec, Status: p.Status, Created: p.CreationTimestamp.Time, Now: c.now,
+		ExpiredWithSpec: ExpiredOnSpec(p.Spec, p.Status, nil, p.Generation)}}
 	if in.Created.IsZero() {
 		in.Created = c.now
 	}
@@ -683,6 +708,10 @@ func (c *cluster) create(name, customer, product string, pp v1alpha1.PaymentPlan
 	c.t.Helper()
 	if _, ok := c.plans[name]; ok {
 		c.note("create %s: refused, it exists", name)
+		return
+	}
+	if len(name) > 63 {
+		c.note("create %s: refused by the CRD, the name is longer than 63 characters", name)
 		return
 	}
 	c.uidSeq++
