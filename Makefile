@@ -83,6 +83,11 @@ bench-history: manifests envtest ## Measure the manager's memory with 24 months 
 test-alerts: promtool ## Check the alerts of config/prometheus, run their promtool tests, and parse the dashboard's queries.
 	PROMTOOL="$(PROMTOOL)" go test ./internal/metrics -run 'TestAlert|TestDashboard' -count=1 -v
 
+# make test runs the plan-life model for 10,000 lives; make model runs LIVES (default 100,000).
+.PHONY: model
+model: ## Walk LIVES random plan lives (default 100000) through the plan-life model of internal/licensing.
+	go test ./internal/licensing -run '^TestModel$$' -count=1 -v -timeout 60m -rapid.checks=$${LIVES:-100000}
+
 .PHONY: fuzz
 fuzz: ## Run each fuzz test of internal/licensing for FUZZTIME (default 30s).
 	@for f in $$(go test ./internal/licensing -list '^Fuzz' | grep '^Fuzz'); do \

@@ -134,8 +134,9 @@ type CustomerLicensePlanSpec struct {
 	// +required
 	PaymentPlan PaymentPlan `json:"paymentPlan"`
 
-	// startDate (YYYY-MM-DD, UTC) is the date billing starts. It defaults to the day the plan was
-	// created and cannot change once set. The plan is in force as soon as it is ordered, so the
+	// startDate (YYYY-MM-DD, UTC) is the date billing starts. Left empty, billing starts on the day
+	// the plan is first ordered: the day it is created, or, when its first order is refused or
+	// denied, the day it is ordered again (status.startDate records it). It cannot change once set. The plan is in force as soon as it is ordered, so the
 	// start date may lie at most 31 days ahead (a month of lead time; the days until then are not
 	// billed) and at most 5 years back (every term since is billed at once); a date outside these
 	// bounds is refused (StartDateOutOfRange). A trial's days run from the day it is ordered,
@@ -229,6 +230,12 @@ type BillingStatus struct {
 	// nextInvoiceAmount is what the next term will cost, with any pending change applied.
 	// +optional
 	NextInvoiceAmount Amount `json:"nextInvoiceAmount,omitempty"`
+	// nextInvoiceCurrency is the currency of nextInvoiceAmount when it is not status.currency: a
+	// renewal is charged at the catalog's price in the BillingProfile's currency, and the
+	// profile's currency changed since the plan's price was locked. Empty otherwise.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[A-Z]{3}$`
+	NextInvoiceCurrency string `json:"nextInvoiceCurrency,omitempty"`
 	// totalBilled is the sum of the charges of the plan's fulfilled orders, in status.currency,
 	// while every charge was in that currency. Once the plan has been charged in another currency
 	// (the BillingProfile's currency changed), it is empty and totalsBilled holds the totals:

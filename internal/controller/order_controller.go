@@ -113,6 +113,7 @@ func (r *OrderReconciler) snapshot(ctx context.Context, order *v1alpha1.LicenseO
 	case err == nil, apierrors.IsNotFound(err):
 		// The order's plan is gone; a plan of the same name may have been declared since, and is
 		// another plan (another metadata.uid), whose status is no concern of this order.
+		s.Replaced = err == nil
 		plan = &v1alpha1.CustomerLicensePlan{ObjectMeta: metav1.ObjectMeta{Namespace: order.Namespace, Name: order.Spec.Plan}}
 	default:
 		return s, err

@@ -58,7 +58,7 @@ func (r *PlanReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	if r.expect.stale(req.NamespacedName, plan.ResourceVersion) {
 		return ctrl.Result{RequeueAfter: conflictRetry}, nil // the watch brings this process's own last write
 	}
-	snap, err := r.snapshot(ctx, plan)
+	snap, probed, err := r.snapshot(ctx, plan)
 	if err != nil {
 		return settle(ctx, ctrl.Result{}, err)
 	}
@@ -73,28 +73,34 @@ func (r *PlanReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	if !d.RequeueAt.IsZero() {
 		result.RequeueAfter = max(d.RequeueAt.Sub(snap.Now), conflictRetry)
 	}
-	return settle(ctx, result, r.write(ctx, plan, d))
+	err = r.write(ctx, plan, d)
+	if probed && err == nil {
+		// Only once what the probe read is written: a write that fails (a conflict, a timeout)
+		// leaves the fulfilled orders it read out of the cache, and the retry reads them again.
+		r.probes.done(req.NamespacedName)
+	}
+	return settle(ctx, result, err)
 }
 
 // snapshot gathers what the decision about a plan needs, once: its orders above the revision its
 // status holds, the catalog entries and the BillingProfile, its usage, and, when the decision may
 // turn on them, the refusal of its latest order judged again from the API server and the
-// customer's other plans.
-func (r *PlanReconciler) snapshot(ctx context.Context, plan *v1alpha1.CustomerLicensePlan) (licensing.PlanSnapshot, error) {
-	s := licensing.PlanSnapshot{Plan: plan, Now: r.Clock.Now()}
+// customer's other plans. probed says whether the plan's orders were read from the API server.
+func (r *PlanReconciler) snapshot(ctx context.Context, plan *v1alpha1.CustomerLicensePlan) (s licensing.PlanSnapshot, probed bool, err error) {
+	s = licensing.PlanSnapshot{Plan: plan, Now: r.Clock.Now()}
 	orders, err := lookup.Orders(ctx, r, plan.Namespace, plan.Name)
 	if err != nil {
-		return s, err
+		return s, false, err
 	}
 	// Only the plan's own orders count: those of an earlier plan of the same name are its history.
 	s.Orders, _ = licensing.OwnOrders(plan, orders)
 	s.PriorRevision = r.probes.priorOf(plan)
 	if key := client.ObjectKeyFromObject(plan); r.probes.needed(key) || probeGap(plan, s.Orders, s.PriorRevision) {
 		if s.Orders, s.PriorRevision, err = probe(ctx, r.APIReader, plan, s.Orders, s.PriorRevision); err != nil {
-			return s, err
+			return s, false, err
 		}
 		r.probes.setPrior(plan, s.PriorRevision)
-		r.probes.done(key)
+		probed = true
 	}
 	if plan.Status.ExpiredOn != "" {
 		// Whether the plan expired with its current spec depends on the order that expired it.
@@ -102,34 +108,34 @@ func (r *PlanReconciler) snapshot(ctx context.Context, plan *v1alpha1.CustomerLi
 		if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: plan.Namespace, Name: plan.Status.LastOrder}, last); err == nil {
 			s.LastApplied = last
 		} else if !apierrors.IsNotFound(err) {
-			return s, err
+			return s, probed, err
 		}
 	}
 	if s.Catalog, err = lookup.PlanCatalog(ctx, r, plan); err != nil {
-		return s, err
+		return s, probed, err
 	}
 	profile, err := lookup.GetProfile(ctx, r)
 	if err != nil {
-		return s, err
+		return s, probed, err
 	}
 	s.Profile = lookup.ProfileSpec(profile)
 	if s.Assigned, err = lookup.CountCachedAssignments(ctx, r, plan.Namespace, plan.Name); err != nil {
-		return s, err
+		return s, probed, err
 	}
 	if latest := lastOf(s.Orders); plan.DeletionTimestamp.IsZero() && licensing.NeedsRevalidation(latest) {
 		input, err := lookup.ReadOrderInput(ctx, r.APIReader, plan, latest)
 		if err != nil {
-			return s, err
+			return s, probed, err
 		}
 		v := licensing.ValidateOrder(input)
 		s.Revalidated = &v
 	}
 	if p := s.Catalog[plan.Spec.Product]; p != nil && len(p.Requires) > 0 {
 		if s.OtherPlans, s.Ordering, err = lookup.CustomerPlans(ctx, r, plan); err != nil {
-			return s, err
+			return s, probed, err
 		}
 	}
-	return s, nil
+	return s, probed, nil
 }
 
 // write carries out a decision: the finalizer, then the order, then the status. The status write

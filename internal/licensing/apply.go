@@ -225,13 +225,16 @@ func addBilled(st *v1alpha1.CustomerLicensePlanStatus, c *v1alpha1.Charge) error
 		totals = append(totals, v1alpha1.CurrencyAmount{Currency: cur, Amount: charge.Amount()})
 		slices.SortFunc(totals, func(a, b v1alpha1.CurrencyAmount) int { return strings.Compare(a.Currency, b.Currency) })
 	}
-	if st.Billing == nil {
-		st.Billing = &v1alpha1.BillingStatus{}
+	// A new BillingStatus: st is often a shallow copy whose Billing its caller still holds.
+	b := &v1alpha1.BillingStatus{}
+	if st.Billing != nil {
+		b = st.Billing.DeepCopy()
 	}
-	st.Billing.TotalsBilled, st.Billing.TotalBilled = totals, ""
+	b.TotalsBilled, b.TotalBilled = totals, ""
 	if len(totals) == 1 && totals[0].Currency == cur {
 		// One currency, the plan's: totalBilled says it all, as on plans stored before.
-		st.Billing.TotalsBilled, st.Billing.TotalBilled = nil, totals[0].Amount
+		b.TotalsBilled, b.TotalBilled = nil, totals[0].Amount
 	}
+	st.Billing = b
 	return nil
 }

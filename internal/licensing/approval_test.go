@@ -27,6 +27,7 @@ func TestApprovalNeeded(t *testing.T) {
 		profile    *v1alpha1.BillingProfileSpec
 		change     v1alpha1.OrderChange
 		charge     Money
+		currency   string
 		wantNeeded bool
 		wantWhy    string
 	}{
@@ -150,10 +151,26 @@ func TestApprovalNeeded(t *testing.T) {
 			change:  v1alpha1.ChangeNew, charge: 0,
 			wantNeeded: true, wantWhy: `the BillingProfile's approval.manualAbove "-1" is not an amount`,
 		},
+		{
+			name:    "a charge in the profile's currency is compared",
+			profile: apvProfile("", "50.00"),
+			change:  v1alpha1.ChangeRenewal, charge: 4000, currency: "EUR",
+		},
+		{
+			name:    "a charge in another currency cannot be compared with manualAbove: a person approves",
+			profile: apvProfile("", "50.00"),
+			change:  v1alpha1.ChangeRenewal, charge: 4000, currency: "USD",
+			wantNeeded: true, wantWhy: "the charge 40.00 USD is in another currency than the BillingProfile's approval.manualAbove 50.00 EUR, and cannot be compared with it",
+		},
+		{
+			name:    "nothing charged in another currency needs nobody",
+			profile: apvProfile("", "50.00"),
+			change:  v1alpha1.ChangeDecreaseQuantity, charge: 0, currency: "USD",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			needed, why := ApprovalNeeded(tt.profile, tt.change, tt.charge)
+			needed, why := ApprovalNeeded(tt.profile, tt.change, tt.charge, tt.currency)
 			if needed != tt.wantNeeded || why != tt.wantWhy {
 				t.Errorf("ApprovalNeeded(%v, %s, %s) = (%v, %q), want (%v, %q)",
 					tt.profile, tt.change, tt.charge, needed, why, tt.wantNeeded, tt.wantWhy)
@@ -181,7 +198,7 @@ func TestApprovalNeededByChange(t *testing.T) {
 		for _, change := range apvEveryChange {
 			t.Run(p.name+"/"+string(change), func(t *testing.T) {
 				want := p.want && change != v1alpha1.ChangeExpiry && change != v1alpha1.ChangeCancellation
-				needed, why := ApprovalNeeded(p.profile, change, p.charge)
+				needed, why := ApprovalNeeded(p.profile, change, p.charge, "EUR")
 				if needed != want {
 					t.Errorf("needed = %v, want %v (why %q)", needed, want, why)
 				}

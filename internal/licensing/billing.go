@@ -27,10 +27,12 @@ func RenewalActionFor(policy v1alpha1.RenewalPolicy, st v1alpha1.CustomerLicense
 // BillingSummary fills the plan's billing status from what is in force: the recurring charge of
 // one period, the last day billed, and the date and amount of the next invoice: the next term,
 // with any pending change applied, at nextPrice (the catalog's price of the product and payment
-// plan scheduled for that term; the price in force when it is empty). totalBilled is kept as
-// ApplyOrder left it. A plan with nothing in force has nothing recurring and no next invoice; a
-// trial has a recurring charge of 0.00 and nothing billed.
-func BillingSummary(st v1alpha1.CustomerLicensePlanStatus, action v1alpha1.RenewalAction, nextPrice v1alpha1.Amount) *v1alpha1.BillingStatus {
+// plan scheduled for that term, in the BillingProfile's currency, which a Renewal is charged in;
+// the price in force, in status.currency, when it has no amount). nextInvoiceCurrency names the
+// next invoice's currency when it is not status.currency. totalBilled is kept as ApplyOrder left
+// it. A plan with nothing in force has nothing recurring and no next invoice; a trial has a
+// recurring charge of 0.00 and nothing billed.
+func BillingSummary(st v1alpha1.CustomerLicensePlanStatus, action v1alpha1.RenewalAction, nextPrice v1alpha1.CurrencyAmount) *v1alpha1.BillingStatus {
 	if st.Billing == nil && !HasPlanInForce(st) {
 		return nil
 	}
@@ -52,8 +54,11 @@ func BillingSummary(st v1alpha1.CustomerLicensePlanStatus, action v1alpha1.Renew
 		b.BilledThrough = FormatDate(end.AddDate(0, 0, -1))
 	}
 	if action == v1alpha1.RenewalActionRenew {
-		if p, err := ParseAmount(nextPrice); err == nil {
+		if p, err := ParseAmount(nextPrice.Amount); err == nil {
 			price = p
+			if nextPrice.Currency != "" && nextPrice.Currency != st.Currency {
+				b.NextInvoiceCurrency = nextPrice.Currency
+			}
 		}
 		b.NextInvoiceDate = st.Term.End
 		if next, err := TermCharge(Scheduled(st).Quantity, price); err == nil {
@@ -112,7 +117,7 @@ func tooLarge(o v1alpha1.LicenseOrderSpec, err error) Verdict {
 // (JudgeSpec), so that such a spec is refused with its figures rather than accepted and then
 // refused by the order reconciler.
 func CheckChargeRepresentable(in DueInput) Verdict {
-	st := in.Status
+	st := *in.Status.DeepCopy()
 	for _, o := range OrdersDue(in, MaxOrdersDue).Orders {
 		err := o.PriceErr
 		if err == nil {

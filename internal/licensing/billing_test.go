@@ -167,7 +167,7 @@ func TestBillingSummary(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := *tt.status.DeepCopy()
-			got := BillingSummary(tt.status, tt.action, "")
+			got := BillingSummary(tt.status, tt.action, v1alpha1.CurrencyAmount{})
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("BillingSummary (-want +got):\n%s", diff)
 			}
@@ -186,7 +186,7 @@ func TestBillingSummaryAfterExpiry(t *testing.T) {
 		st.Billing = &v1alpha1.BillingStatus{RecurringCharge: "100.00", BilledThrough: "2026-03-31",
 			NextInvoiceDate: "2026-04-01", NextInvoiceAmount: "100.00", TotalBilled: "121.29"}
 	})
-	got := BillingSummary(st, RenewalActionFor(v1alpha1.AutoRenew, st, nil, false), "")
+	got := BillingSummary(st, RenewalActionFor(v1alpha1.AutoRenew, st, nil, false), v1alpha1.CurrencyAmount{})
 	if got == nil {
 		t.Fatal("BillingSummary = nil, want totalBilled kept")
 	}
@@ -327,7 +327,7 @@ func TestChargesAfterTheCurrencyChanged(t *testing.T) {
 		if st.Currency != "USD" || st.Billing.TotalBilled != "" || !cmp.Equal(st.Billing.TotalsBilled, want) {
 			t.Errorf("after the USD renewal: currency %s, totalBilled %q, totalsBilled %+v; want USD, \"\", %+v", st.Currency, st.Billing.TotalBilled, st.Billing.TotalsBilled, want)
 		}
-		if b := BillingSummary(st, v1alpha1.RenewalActionRenew, "5.00"); b.TotalBilled != "" || !cmp.Equal(b.TotalsBilled, want) {
+		if b := BillingSummary(st, v1alpha1.RenewalActionRenew, v1alpha1.CurrencyAmount{Amount: "5.00", Currency: "USD"}); b.TotalBilled != "" || !cmp.Equal(b.TotalsBilled, want) {
 			t.Errorf("the billing summary loses the totals: %+v", b)
 		}
 	})
@@ -383,6 +383,50 @@ func TestAddBilled(t *testing.T) {
 			}
 			if !cmp.Equal(got, want) {
 				t.Errorf("BilledTotals = %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+// TestCheckChargeRepresentableLeavesTheStatusAlone: admission judges a spec on the plan's status
+// as it is stored; adding the charges due to a copy must not add them to the stored total (the
+// status shares its billing with its caller).
+func TestCheckChargeRepresentableLeavesTheStatusAlone(t *testing.T) {
+	in := pvChange(pvSpec("ep-plus", 12, v1alpha1.Monthly), pvStatus(10), pvProduct("10.00"), pvProduct("10.00"))
+	in.Status.Billing = &v1alpha1.BillingStatus{TotalBilled: "100.00"}
+	if v := CheckChargeRepresentable(in.DueInput); !v.Passed() {
+		t.Fatalf("CheckChargeRepresentable = %+v, want a pass", v)
+	}
+	if got := in.Status.Billing.TotalBilled; got != "100.00" {
+		t.Errorf("totalBilled after CheckChargeRepresentable = %s, want 100.00 as stored", got)
+	}
+	st := in.Status
+	if err := addBilled(&st, &v1alpha1.Charge{Amount: "5.00", Currency: "EUR"}); err != nil {
+		t.Fatal(err)
+	}
+	if in.Status.Billing.TotalBilled != "100.00" || st.Billing.TotalBilled != "105.00" {
+		t.Errorf("addBilled on a copy: original %s, copy %s; want 100.00 and 105.00", in.Status.Billing.TotalBilled, st.Billing.TotalBilled)
+	}
+}
+
+// TestNextInvoiceAfterTheCurrencyChanged: a price locked in EUR renews at the catalog's price in
+// the profile's new currency, and the next invoice says which.
+func TestNextInvoiceAfterTheCurrencyChanged(t *testing.T) {
+	st := pvStatus(10)
+	for _, tt := range []struct {
+		name     string
+		next     v1alpha1.CurrencyAmount
+		amount   v1alpha1.Amount
+		currency string
+	}{
+		{"the profile's currency is the plan's", v1alpha1.CurrencyAmount{Amount: "12.00", Currency: "EUR"}, "120.00", ""},
+		{"the profile's currency changed", v1alpha1.CurrencyAmount{Amount: "13.00", Currency: "USD"}, "130.00", "USD"},
+		{"no catalog price: the price in force, in its currency", v1alpha1.CurrencyAmount{Currency: "USD"}, "100.00", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := BillingSummary(st, v1alpha1.RenewalActionRenew, tt.next)
+			if b.NextInvoiceAmount != tt.amount || b.NextInvoiceCurrency != tt.currency {
+				t.Errorf("next invoice %s %q, want %s %q", b.NextInvoiceAmount, b.NextInvoiceCurrency, tt.amount, tt.currency)
 			}
 		})
 	}

@@ -168,24 +168,17 @@ func IsActive(st v1alpha1.CustomerLicensePlanStatus) bool {
 	return HasPlanInForce(st) && st.Licenses > 0
 }
 
-// StartDate is the day billing of a plan starts: spec.startDate, or the day the plan was created
-// (UTC) when it names none.
-func StartDate(specStart v1alpha1.Date, created time.Time) (time.Time, error) {
-	if specStart == "" {
-		return Day(created), nil
-	}
-	return ParseDate(specStart)
-}
-
-// BillingStart is the billing start date a New order gives a plan: the start date it has already,
-// or StartDate for a plan ordered for the first time. A plan ordered again after it expired starts
-// on that order's effective date.
-func BillingStart(spec v1alpha1.CustomerLicensePlanSpec, st v1alpha1.CustomerLicensePlanStatus, created time.Time, o v1alpha1.LicenseOrderSpec) (time.Time, error) {
+// BillingStart is the billing start date a New order o gives a plan: the start date it has
+// already; for a plan ordered for the first time, spec.startDate, or the day it is ordered (o's
+// effective date) when the spec names none, so that a plan whose first order was refused and that
+// is ordered months later is billed from then, not from the day it was created; for a plan
+// ordered again after it expired, o's effective date.
+func BillingStart(spec v1alpha1.CustomerLicensePlanSpec, st v1alpha1.CustomerLicensePlanStatus, o v1alpha1.LicenseOrderSpec) (time.Time, error) {
 	switch {
-	case st.ExpiredOn != "":
+	case st.ExpiredOn != "", st.StartDate == "" && spec.StartDate == "":
 		return ParseDate(o.EffectiveDate)
 	case st.StartDate != "":
 		return ParseDate(st.StartDate)
 	}
-	return StartDate(spec.StartDate, created)
+	return ParseDate(spec.StartDate)
 }

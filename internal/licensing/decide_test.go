@@ -456,38 +456,43 @@ func TestIsActive(t *testing.T) {
 	}
 }
 
-func TestStartDate(t *testing.T) {
-	est := time.FixedZone("EST", -5*3600)
-	cest := time.FixedZone("CEST", 2*3600)
+func TestBillingStart(t *testing.T) {
+	newOn := func(eff string) v1alpha1.LicenseOrderSpec {
+		return v1alpha1.LicenseOrderSpec{Change: v1alpha1.ChangeNew, EffectiveDate: v1alpha1.Date(eff)}
+	}
 	tests := []struct {
 		name    string
 		spec    v1alpha1.Date
-		created time.Time
+		st      v1alpha1.CustomerLicensePlanStatus
+		order   v1alpha1.LicenseOrderSpec
 		want    string
 		wantErr bool
 	}{
-		{name: "spec start date wins", spec: "2026-01-31", created: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC), want: "2026-01-31"},
-		{name: "defaults to the creation day", spec: "", created: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC), want: "2026-03-10"},
-		{name: "creation day is the UTC day (west of UTC)", spec: "", created: time.Date(2026, 3, 10, 23, 59, 59, 0, est), want: "2026-03-11"},
-		{name: "creation day is the UTC day (east of UTC)", spec: "", created: time.Date(2026, 3, 11, 0, 30, 0, 0, cest), want: "2026-03-10"},
-		{name: "invalid spec start date", spec: "2026-3-1", created: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC), wantErr: true},
-		{name: "impossible spec start date", spec: "2026-02-30", created: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC), wantErr: true},
+		{name: "spec start date wins", spec: "2026-01-31", order: newOn("2026-03-10"), want: "2026-01-31"},
+		{name: "no start date: the day the plan is first ordered", order: newOn("2026-03-10"), want: "2026-03-10"},
+		{name: "first order refused, ordered a year later: billed from then", order: newOn("2027-03-10"), want: "2027-03-10"},
+		{name: "the start date in force wins", spec: "2026-01-31", st: v1alpha1.CustomerLicensePlanStatus{StartDate: "2026-02-01"},
+			order: newOn("2026-03-10"), want: "2026-02-01"},
+		{name: "ordered again after it expired: the order's day", spec: "2026-01-31",
+			st: v1alpha1.CustomerLicensePlanStatus{StartDate: "2026-01-31", ExpiredOn: "2026-02-28"}, order: newOn("2026-05-02"), want: "2026-05-02"},
+		{name: "invalid spec start date", spec: "2026-3-1", order: newOn("2026-03-10"), wantErr: true},
+		{name: "impossible spec start date", spec: "2026-02-30", order: newOn("2026-03-10"), wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := StartDate(tt.spec, tt.created)
+			got, err := BillingStart(v1alpha1.CustomerLicensePlanSpec{StartDate: tt.spec}, tt.st, tt.order)
 			if tt.wantErr {
 				if err == nil {
-					t.Fatalf("StartDate(%q) = %v, want an error", tt.spec, got)
+					t.Fatalf("BillingStart(%q) = %v, want an error", tt.spec, got)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("StartDate(%q): %v", tt.spec, err)
+				t.Fatalf("BillingStart(%q): %v", tt.spec, err)
 			}
 			want := dtDate(t, tt.want)
 			if !got.Equal(want) || got.Location() != time.UTC {
-				t.Errorf("StartDate(%q, %v) = %v, want %v UTC midnight", tt.spec, tt.created, got, want)
+				t.Errorf("BillingStart(%q, %+v, %s) = %v, want %v UTC midnight", tt.spec, tt.st, tt.order.EffectiveDate, got, want)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package licensing
 
 import (
+	"errors"
 	"time"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
@@ -91,17 +92,17 @@ func OrdersDue(in DueInput, limit int) Due {
 		if !o.AtOnce(in.Now) || o.PriceErr != nil {
 			break
 		}
-		start, _ := BillingStart(in.Spec, st, in.Created, req.OrderSpec(0)) // priced above, so valid
+		start, _ := BillingStart(in.Spec, st, req.OrderSpec(0)) // priced above, so valid
 		applied, err := ApplyOrder(st, fulfilledOrder(in, st, o), start)
 		if err != nil {
 			break
 		}
-		st = applied
+		// The refused renewal was the plan's latest order: any order applied after it is the
+		// latest now, and the plan judges the renewal anew, as the plan controller does.
+		st, refused = applied, false
 		switch o.Change {
 		case v1alpha1.ChangeExpiry:
-			expiredWithSpec, refused = true, false
-		case v1alpha1.ChangeRenewal:
-			refused = false
+			expiredWithSpec = true
 		case v1alpha1.ChangeNew, v1alpha1.ChangeTrial:
 			expiredWithSpec = false
 		}
@@ -163,7 +164,7 @@ func priced(in DueInput, st v1alpha1.CustomerLicensePlanStatus, req ChangeReques
 	if due := DueAt(spec); due.After(in.Now) {
 		o.ChargedAt = due
 	}
-	start, err := BillingStart(in.Spec, st, in.Created, spec)
+	start, err := BillingStart(in.Spec, st, spec)
 	if err != nil {
 		o.PriceErr = err
 		return o
@@ -227,4 +228,24 @@ func Currency(profile *v1alpha1.BillingProfileSpec) string {
 		return "EUR"
 	}
 	return profile.Currency
+}
+
+// JudgeChargeAgain judges again the refusal of o, an order refused because its charge could not be
+// represented (ChargeTooLarge): the refusal holds while the order, priced at the catalog's prices
+// now, or the plan's total billed with it, is beyond MaxMoney. A price corrected in the catalog
+// lifts it, as a lower spec.quantity does.
+func JudgeChargeAgain(in DueInput, st v1alpha1.CustomerLicensePlanStatus, o *v1alpha1.LicenseOrder) Verdict {
+	start, err := BillingStart(in.Spec, st, o.Spec)
+	if err != nil {
+		return pass() // not a charge too large: the order placed again says what it is
+	}
+	p, err := PriceOrder(PricingInput{Order: o.Spec, Plan: st, CatalogPrice: CatalogPrice(in.Catalog[o.Spec.Product], o.Spec.PaymentPlan),
+		Currency: in.Currency, StartDate: start})
+	if err == nil {
+		err = checkBillable(st, p)
+	}
+	if errors.Is(err, ErrOverflow) {
+		return tooLarge(o.Spec, err)
+	}
+	return pass()
 }

@@ -290,7 +290,7 @@ func TestOrdersDueMonthlyToOneTimeRenewsOnce(t *testing.T) {
 		if more := OrdersDue(in, 10); len(more.Orders) != 0 || !more.Next.IsZero() {
 			t.Errorf("a OneTime plan in force orders %v (next %s), want nothing ever", duLines(more), more.Next)
 		}
-		b := BillingSummary(after, v1alpha1.RenewalActionNone, "250.00")
+		b := BillingSummary(after, v1alpha1.RenewalActionNone, v1alpha1.CurrencyAmount{Amount: "250.00", Currency: "EUR"})
 		if b.NextInvoiceDate != "" || b.BilledThrough != "" {
 			t.Errorf("billing of a OneTime plan = %+v, want no next invoice and no billed-through date", b)
 		}
@@ -328,5 +328,20 @@ func TestRetiredProductMovingToAnOrderableOneRenews(t *testing.T) {
 	}
 	if d.Status.Billing == nil || d.Status.Billing.NextInvoiceAmount != "72.00" {
 		t.Errorf("billing = %+v, want the next invoice at 9 x 8.00", d.Status.Billing)
+	}
+}
+
+// TestOrdersDueAfterARefusedRenewal: a renewal refused because its product was retired stands
+// until another order is applied; a move to an orderable product, ordered for the term end, is
+// then followed by the Renewal, as the plan controller places them.
+func TestOrdersDueAfterARefusedRenewal(t *testing.T) {
+	retired := pvProduct("10.00")
+	retired.Availability = v1alpha1.Retired
+	in := pvChange(pvSpec("ep-basic", 10, v1alpha1.Monthly), pvStatus(10), pvProduct("5.00"), retired).DueInput
+	in.Now, in.RenewalRefused = time.Date(2026, 3, 30, 9, 0, 0, 0, time.UTC), true
+	due := OrdersDue(in, MaxOrdersDue)
+	if len(due.Orders) != 2 || due.Orders[0].Change != v1alpha1.ChangeProduct || due.Orders[1].Change != v1alpha1.ChangeRenewal ||
+		due.Orders[1].Product != "ep-basic" {
+		t.Errorf("OrdersDue = %+v, want the ChangeProduct, then the Renewal onto ep-basic", due.Orders)
 	}
 }

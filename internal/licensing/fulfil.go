@@ -19,6 +19,9 @@ type OrderSnapshot struct {
 	Order *v1alpha1.LicenseOrder
 	// Plan is the order's plan; nil when it does not exist.
 	Plan *v1alpha1.CustomerLicensePlan
+	// Replaced says that the order's plan does not exist but a plan of the same name does: the
+	// order's plan was deleted and declared again, as another plan (BelongsTo).
+	Replaced bool
 	// WaitsFor names an earlier order of the plan that the plan has not applied yet and that was not
 	// rejected: this order is judged once the plan holds it (WaitsForEarlier).
 	WaitsFor string
@@ -61,6 +64,10 @@ func DecideOrder(s OrderSnapshot) (OrderDecision, error) {
 	}
 	cancellation := o.Spec.Change == v1alpha1.ChangeCancellation
 	switch {
+	case s.Plan == nil && !cancellation && s.Replaced:
+		return closeWith(Verdict{Reason: v1alpha1.ReasonPlanNotFound, Message: fmt.Sprintf(
+			"the plan this order was placed for (uid %s) was deleted, and plan %s is another plan declared since under its name: the order was closed without a charge, and stays in the deleted plan's history",
+			o.Spec.PlanUID, o.Spec.Plan)})
 	case s.Plan == nil && !cancellation:
 		return closeWith(Verdict{Reason: v1alpha1.ReasonPlanNotFound, Message: fmt.Sprintf(
 			"plan %s does not exist: the order was closed without a charge", o.Spec.Plan)})
@@ -99,7 +106,7 @@ func DecideOrder(s OrderSnapshot) (OrderDecision, error) {
 	// says by the time it is fulfilled. Only an order not yet approved is priced (again).
 	charge, pricePerLicense, fixed := ApprovedCharge(o)
 	if !fixed {
-		start, err := BillingStart(plan.Spec, plan.Status, plan.CreationTimestamp.Time, o.Spec)
+		start, err := BillingStart(plan.Spec, plan.Status, o.Spec)
 		if err != nil {
 			return d, err
 		}
@@ -120,7 +127,7 @@ func DecideOrder(s OrderSnapshot) (OrderDecision, error) {
 		charge = &v1alpha1.Charge{Amount: price.Charge.Amount(), Currency: price.Currency, Description: price.Description}
 		pricePerLicense = price.PricePerLicense.Amount()
 		if !decided {
-			if needed, why := ApprovalNeeded(s.Rules.Profile, o.Spec.Change, price.Charge); needed {
+			if needed, why := ApprovalNeeded(s.Rules.Profile, o.Spec.Change, price.Charge, price.Currency); needed {
 				// The approver sees what they approve: the charge, computed as it will be billed.
 				d.Status.State = v1alpha1.OrderAwaitingApproval
 				d.Status.Charge, d.Status.PricePerLicense = charge, pricePerLicense

@@ -1,6 +1,7 @@
 package licensing
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -251,5 +252,22 @@ func TestDecideOrderBillsTheChargeApproved(t *testing.T) {
 	}
 	if d.Status.State != v1alpha1.OrderFulfilled || d.Status.Charge.Amount != "100.00" {
 		t.Errorf("a renewal a person approved at 100.00, priced 120.00 now: %s, charge %s; want Fulfilled at 100.00", d.Status.State, d.Status.Charge.Amount)
+	}
+}
+
+// TestDecideOrderOfAPlanDeclaredAgain: the order of a deleted plan whose name was declared again
+// is closed, saying so, not that the plan does not exist.
+func TestDecideOrderOfAPlanDeclaredAgain(t *testing.T) {
+	o := foOrder(2, v1alpha1.ChangeIncreaseQuantity, 13, "2026-03-10")
+	o.Spec.PlanUID = "uid-old"
+	s := foSnapshot(nil, o)
+	s.Replaced = true
+	d, err := DecideOrder(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status.State != v1alpha1.OrderRejected || d.Status.Reason != v1alpha1.ReasonPlanNotFound ||
+		!strings.Contains(d.Status.Message, "declared since under its name") || strings.Contains(d.Status.Message, "does not exist") {
+		t.Errorf("DecideOrder = %s %s: %q; want closed, saying the plan was declared again", d.Status.State, d.Status.Reason, d.Status.Message)
 	}
 }

@@ -52,14 +52,23 @@ func isSettled(o *v1alpha1.LicenseOrder) bool {
 }
 
 // CancellationRequest is the Cancellation order of a deleted plan: the licenses in force go to 0
-// today. A plan never put in force records the product and payment plan its spec asked for.
+// today, or at the end of the term in force when that has passed unrenewed (its Renewal, or a
+// change it waited for, still awaited a person, or the operator was down): the plan held nothing
+// paid after it, as a plan whose renewal is denied expires at its term end. A plan never put in
+// force records the product and payment plan its spec asked for.
 func CancellationRequest(spec v1alpha1.CustomerLicensePlanSpec, st v1alpha1.CustomerLicensePlanStatus, now time.Time) ChangeRequest {
 	product, pp := st.Product, st.PaymentPlan
 	if product == "" {
 		product, pp = spec.Product, spec.PaymentPlan
 	}
+	eff := Day(now)
+	if HasPlanInForce(st) && st.Term != nil {
+		if end, err := ParseDate(st.Term.End); err == nil && end.Before(eff) {
+			eff = end
+		}
+	}
 	return ChangeRequest{Change: v1alpha1.ChangeCancellation, Product: product, PaymentPlan: pp,
-		PreviousQuantity: st.Licenses, EffectiveDate: Day(now)}
+		PreviousQuantity: st.Licenses, EffectiveDate: eff}
 }
 
 // IsRefusal reports whether an order's rejection reason refuses the change it ordered: a business

@@ -71,6 +71,43 @@ func TestCancellationRequest(t *testing.T) {
 		Product: "wanted", PaymentPlan: v1alpha1.Prepay1Y, EffectiveDate: Day(now)}); got != want {
 		t.Errorf("never in force: got %+v, want %+v", got, want)
 	}
+	// A term that ended unrenewed (its Renewal, or a change, awaited a person; the operator was
+	// down): the plan is cancelled at that term end, not on the day it is deleted.
+	ended := inForce
+	ended.Term = &v1alpha1.Term{Start: "2026-02-01", End: "2026-03-01"}
+	if got, want := CancellationRequest(spec, ended, now), (ChangeRequest{Change: v1alpha1.ChangeCancellation, Product: "held",
+		PaymentPlan: v1alpha1.Monthly, PreviousQuantity: 7, EffectiveDate: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}); got != want {
+		t.Errorf("term ended unrenewed: got %+v, want %+v", got, want)
+	}
+	running := inForce
+	running.Term = &v1alpha1.Term{Start: "2026-03-01", End: "2026-04-01"}
+	if got := CancellationRequest(spec, running, now); !got.EffectiveDate.Equal(Day(now)) {
+		t.Errorf("term running: effective %v, want today %v", got.EffectiveDate, Day(now))
+	}
+}
+
+func TestRenewalRefusal(t *testing.T) {
+	st := v1alpha1.CustomerLicensePlanStatus{Term: &v1alpha1.Term{Start: "2026-03-01", End: "2026-04-01"}}
+	lifted, holds := pass(), fail(v1alpha1.ReasonProductNotOrderable, "retired")
+	for _, tt := range []struct {
+		name        string
+		o           *v1alpha1.LicenseOrder
+		revalidated *Verdict
+		refused, ok bool
+	}{
+		{"a person's denial stands", denied(htOrder(4, v1alpha1.ChangeRenewal, v1alpha1.OrderRejected, 1)), &lifted, true, true},
+		{"a rule's refusal that still holds", htOrder(4, v1alpha1.ChangeRenewal, v1alpha1.OrderRejected, 1), &holds, true, true},
+		{"a rule's refusal that no longer holds", htOrder(4, v1alpha1.ChangeRenewal, v1alpha1.OrderRejected, 1), &lifted, false, true},
+		{"a rule's refusal not judged again", htOrder(4, v1alpha1.ChangeRenewal, v1alpha1.OrderRejected, 1), nil, true, true},
+		{"no refused renewal", htOrder(4, v1alpha1.ChangeRenewal, v1alpha1.OrderPending, 1), nil, false, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v, ok := RenewalRefusal(tt.o, st, tt.revalidated)
+			if ok != tt.ok || (ok && v.Passed() == tt.refused) {
+				t.Errorf("RenewalRefusal = %+v, %v; want refused %v, ok %v", v, ok, tt.refused, tt.ok)
+			}
+		})
+	}
 }
 
 func denied(o *v1alpha1.LicenseOrder) *v1alpha1.LicenseOrder {

@@ -218,7 +218,6 @@ var modelCases = []modelCase{{
 // order decisions interleaved below the model's granularity, and defect 12 is the kubectl
 // plugin's: their tests live with the controller and the plugin.
 func TestModelCases(t *testing.T) {
-	skipUnlessModel(t)
 	for _, tc := range modelCases {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCluster(t, tc.start)

@@ -1,6 +1,7 @@
 package licensing
 
 import (
+	"maps"
 	"sort"
 	"strings"
 
@@ -327,28 +328,37 @@ func (c *cluster) checkInvariants() {
 				c.fail("identity: plan %s (%s) holds order %s of another plan instance (%s)", name, p.UID, st.LastOrder, uid)
 			}
 		}
-		// money conserved: totalBilled is the sum of this instance's applied charges, one currency.
-		var sum int64
-		currencies := map[string]bool{}
+		// money conserved: the totals billed, one per currency, are the sums of this instance's
+		// applied charges in each currency; two currencies are never added.
+		sums := map[string]int64{}
 		for _, o := range c.ordersOf(name) {
 			if c.orderInst[o.Name] != p.UID || o.Status.State != v1alpha1.OrderFulfilled || o.Spec.Revision > st.Revision || o.Status.Charge == nil {
 				continue
 			}
 			m, _ := oMoney(o.Status.Charge.Amount)
 			if m != 0 {
-				currencies[o.Status.Charge.Currency] = true
+				sums[o.Status.Charge.Currency] += m
 			}
-			sum += m
 		}
-		total := int64(0)
-		if st.Billing != nil && st.Billing.TotalBilled != "" {
-			total, _ = oMoney(st.Billing.TotalBilled)
+		totals := map[string]int64{}
+		if b := st.Billing; b != nil {
+			for _, t := range b.TotalsBilled {
+				m, _ := oMoney(t.Amount)
+				if m != 0 {
+					totals[t.Currency] += m
+				}
+			}
+			if b.TotalBilled != "" {
+				if len(b.TotalsBilled) > 0 {
+					c.fail("money: plan %s shows both totalBilled %s and totalsBilled %v", name, b.TotalBilled, b.TotalsBilled)
+				}
+				if m, _ := oMoney(b.TotalBilled); m != 0 {
+					totals[st.Currency] += m
+				}
+			}
 		}
-		if len(currencies) > 1 {
-			c.fail("money: plan %s shows totalBilled %s %s adding charges in %d currencies %v", name, oFormat(total), st.Currency, len(currencies), currencies)
-		}
-		if total != sum {
-			c.fail("money: plan %s shows totalBilled %s; its own fulfilled, applied orders charged %s", name, oFormat(total), oFormat(sum))
+		if !maps.Equal(totals, sums) {
+			c.fail("money: plan %s shows totals billed %v (status.currency %s); its own fulfilled, applied orders charged %v", name, totals, st.Currency, sums)
 		}
 	}
 	// Per instance, alive or deleted.
@@ -396,7 +406,9 @@ func (c *cluster) checkInvariants() {
 		for _, f := range in.inForce {
 			cover := paid
 			if f.trial {
-				cover = in.trial
+				// A trial held past its days while its Conversion awaited a person is paid
+				// once the Conversion is approved: it is charged from the day it was asked for.
+				cover = append(append([]span{}, in.trial...), paid...)
 			}
 			s := f.span
 			if s.to > today+1 {
@@ -457,6 +469,15 @@ func (c *cluster) checkQuote(q *mQuote) {
 		}
 	}
 	quoted := q.due.Orders
+	if o := c.orders[q.waitsFor]; o != nil && !IsSettled(o) {
+		// The preview said the plan waits for this order, and it does: nothing is placed until
+		// it settles, and what is placed then is judged by the other invariants.
+		if len(placed) > 0 {
+			c.fail("quote = bill: admission said the orders due wait for %s, and %s (%s) was placed while it is open: %q",
+				q.waitsFor, placed[0].Name, placed[0].Spec.Change, q.lines)
+		}
+		return
+	}
 	if o := c.orders[q.inFlight]; o != nil && len(quoted) > 0 && quoted[0].Same(o.Spec) {
 		// The order the spec asks for is the one in flight: it is not placed again, and those
 		// after it wait for it to settle.

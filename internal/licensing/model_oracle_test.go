@@ -107,7 +107,7 @@ func oMonths(pp v1alpha1.PaymentPlan) int {
 	return 0
 }
 
-var oAmountPattern = regexp.MustCompile(`^[0-9]{1,9}(\.[0-9]{1,2})?$`)
+var oAmountPattern = regexp.MustCompile(`^[0-9]{1,17}(\.[0-9]{1,2})?$`)
 
 // oMoney reads a decimal amount into minor units, by hand; ok is false for anything else.
 func oMoney(a v1alpha1.Amount) (int64, bool) {

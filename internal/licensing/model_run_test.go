@@ -12,17 +12,6 @@ import (
 	"github.com/partnerops/license-operator/api/v1alpha1"
 )
 
-// modelGate names the environment variable that runs the plan-life model. The model checks
-// invariants that the operator does not hold yet; it runs when LICENSE_MODEL=1.
-const modelGate = "LICENSE_MODEL"
-
-func skipUnlessModel(t *testing.T) {
-	t.Helper()
-	if os.Getenv(modelGate) == "" {
-		t.Skipf("the plan-life model runs with %s=1", modelGate)
-	}
-}
-
 // defaultFlag sets a flag unless the command line set it.
 func defaultFlag(name, value string) {
 	set := false
@@ -52,12 +41,13 @@ var (
 )
 
 // TestModel walks random plan lives through the controllers' decisions and checks the
-// invariants after every step. It runs 10,000 lives unless -rapid.checks says otherwise; a
-// failure prints the shrunk sequence of actions.
+// invariants after every step. It runs 10,000 lives of up to 40 actions each unless -rapid.checks
+// and -rapid.steps say otherwise (make model runs 100,000); a failure prints the shrunk sequence
+// of actions and the seed that replays it. Lives shorter than 40 actions miss defects that need
+// a trial, an approval threshold, a conversion and an outage in one life.
 func TestModel(t *testing.T) {
-	skipUnlessModel(t)
 	defaultFlag("rapid.checks", "10000")
-	defaultFlag("rapid.steps", "12")
+	defaultFlag("rapid.steps", "40")
 	defaultFlag("rapid.nofailfile", "true")
 	rapid.Check(t, modelLife)
 }

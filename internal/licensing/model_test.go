@@ -86,6 +86,8 @@ type mQuote struct {
 	inFlight string
 	// refused names the plan's latest order when a rule or a person refused it.
 	refused string
+	// waitsFor names the open order the preview said the orders due wait for (WaitsFor).
+	waitsFor string
 }
 
 // cluster is the model's API server and controllers.
@@ -344,11 +346,18 @@ func (c *cluster) orderInput(plan *v1alpha1.CustomerLicensePlan, order *v1alpha1
 }
 
 // reconcilePlan is PlanReconciler.Reconcile: snapshot, DecidePlan, write (finalizer, order, status).
-func (c *cluster) reconcilePlan(name string) bool {
+// A probe is done once the write that follows it succeeds.
+func (c *cluster) reconcilePlan(name string) (changed bool) {
 	plan := c.plans[name]
 	if plan == nil {
 		return false
 	}
+	probed, wrote := false, true
+	defer func() {
+		if probed && wrote {
+			delete(c.probes, name)
+		}
+	}()
 	s := PlanSnapshot{Plan: plan.DeepCopy(), Now: c.now}
 	// The cache holds no fulfilled order; a probe reads them from the API server.
 	var cached []v1alpha1.LicenseOrder
@@ -367,7 +376,7 @@ func (c *cluster) reconcilePlan(name string) bool {
 		if s.PriorRevision > 0 {
 			c.prior[name] = mPrior{plan.UID, s.PriorRevision}
 		}
-		delete(c.probes, name)
+		probed = true
 	}
 	if plan.Status.ExpiredOn != "" {
 		if last := c.orders[plan.Status.LastOrder]; last != nil {
@@ -390,7 +399,6 @@ func (c *cluster) reconcilePlan(name string) bool {
 	} else {
 		delete(c.wakes, "plan/"+name)
 	}
-	changed := false
 	switch {
 	case d.Release:
 		if i := slices.Index(plan.Finalizers, v1alpha1.CancellationFinalizer); i >= 0 {
@@ -411,12 +419,14 @@ func (c *cluster) reconcilePlan(name string) bool {
 			// The API server refuses the order: label values stop at 63 characters. The
 			// reconcile fails, and fails again on every retry.
 			c.refused["plan/"+name] = fmt.Sprintf("the create of order %s is refused: metadata.labels: a label value must be no more than 63 characters", on)
+			wrote = false
 			return changed
 		}
 		delete(c.refused, "plan/"+name)
 		if _, exists := c.orders[on]; exists {
 			// A conflict: the reconcile is retried, and reads the order from the API server.
 			c.probes[name] = true
+			wrote = false
 			return true
 		}
 		c.orders[on] = &v1alpha1.LicenseOrder{
@@ -433,6 +443,7 @@ func (c *cluster) reconcilePlan(name string) bool {
 			c.crashAfter = ""
 			c.note("the process dies right after creating order %s", on)
 			c.restart()
+			wrote = false
 			return true
 		}
 	}
@@ -443,17 +454,22 @@ func (c *cluster) reconcilePlan(name string) bool {
 		// A transient error (a conflict, a timeout): the reconcile is retried.
 		c.failStatus = false
 		c.note("the status write of plan %s fails once", name)
+		wrote = false
 		return true
 	}
 	if d.WriteStatus && !equality.Semantic.DeepEqual(plan.Status, d.Status) {
-		// The API server validates the status against the schema: amounts have at most 9 integer digits.
+		// The API server validates the status against the schema: amounts have at most 17 integer digits.
 		amounts := []v1alpha1.Amount{d.Status.PricePerLicense}
 		if b := d.Status.Billing; b != nil {
 			amounts = append(amounts, b.TotalBilled, b.RecurringCharge, b.NextInvoiceAmount)
+			for _, t := range b.TotalsBilled {
+				amounts = append(amounts, t.Amount)
+			}
 		}
 		for _, a := range amounts {
 			if a != "" && !oAmountPattern.MatchString(string(a)) {
 				c.refused["planstatus/"+name] = fmt.Sprintf("the status write of plan %s is refused: the amount %q does not match the Amount pattern", name, a)
+				wrote = false
 				return changed
 			}
 		}
@@ -544,7 +560,7 @@ func (c *cluster) reconcileOrder(name string) bool {
 	if equality.Semantic.DeepEqual(o.Status, d.Status) {
 		return false
 	}
-	// The API server validates the status against the schema: amounts have at most 9 integer digits.
+	// The API server validates the status against the schema: amounts have at most 17 integer digits.
 	if ch := d.Status.Charge; ch != nil && !oAmountPattern.MatchString(string(ch.Amount)) ||
 		d.Status.PricePerLicense != "" && !oAmountPattern.MatchString(string(d.Status.PricePerLicense)) {
 		c.refused["order/"+name] = fmt.Sprintf("the status write of order %s is refused: status.charge.amount %v, status.pricePerLicense %q do not match the Amount pattern",
@@ -680,6 +696,31 @@ func (c *cluster) previewInput(p *v1alpha1.CustomerLicensePlan) PreviewInput {
 		in.PriorTrials = PriorTrials(c.trialOrders(p.Spec.Customer, p.Spec.Product), p.Name, nil)
 	}
 	in.Assigned = c.assigned[p.Name]
+	if _, exists := c.plans[p.Name]; exists {
+		// webhook.latestOrder: the plan's latest order the cache holds, a refused renewal judged
+		// as the plan controller judges it.
+		var cached []v1alpha1.LicenseOrder
+		for _, o := range c.ordersOf(p.Name) {
+			if o.Status.State != v1alpha1.OrderFulfilled {
+				cached = append(cached, *o.DeepCopy())
+			}
+		}
+		if own, _ := OwnOrders(p, cached); len(own) > 0 {
+			in.Latest = &own[len(own)-1]
+			var revalidated *Verdict
+			if in.Latest.Status.Reason == v1alpha1.ReasonChargeTooLarge {
+				v := JudgeChargeAgain(in.DueInput, p.Status, in.Latest)
+				revalidated = &v
+			}
+			if NeedsRevalidation(in.Latest) {
+				v := ValidateOrder(c.orderInput(p, in.Latest))
+				revalidated = &v
+			}
+			if v, ok := RenewalRefusal(in.Latest, p.Status, revalidated); ok {
+				in.RenewalRefused = !v.Passed()
+			}
+		}
+	}
 	return in
 }
 
@@ -691,6 +732,9 @@ func (c *cluster) admit(p *v1alpha1.CustomerLicensePlan) (*mQuote, bool) {
 		return nil, false
 	}
 	q := &mQuote{plan: p.Name, uid: p.UID, lines: Preview(in), due: OrdersDue(in.DueInput, MaxOrdersDue), before: map[string]bool{}}
+	if o := WaitsFor(in, q.due); o != nil {
+		q.waitsFor = o.Name
+	}
 	for n, o := range c.orders {
 		q.before[n] = true
 		if c.orderInst[n] == p.UID && !IsSettled(o) {
@@ -723,7 +767,10 @@ func (c *cluster) create(name, customer, product string, pp v1alpha1.PaymentPlan
 		Spec: v1alpha1.CustomerLicensePlanSpec{Customer: customer, Product: product, Quantity: qty, PaymentPlan: pp},
 	}
 	today := c.now.UTC()
-	p.Spec.StartDate = v1alpha1.Date(time.Date(today.Year(), today.Month(), today.Day()+startOffsetDays, 0, 0, 0, 0, time.UTC).Format("2006-01-02"))
+	if startOffsetDays != 0 {
+		// A plan without a start date starts the day it is first ordered.
+		p.Spec.StartDate = v1alpha1.Date(time.Date(today.Year(), today.Month(), today.Day()+startOffsetDays, 0, 0, 0, 0, time.UTC).Format("2006-01-02"))
+	}
 	if expire {
 		p.Spec.Renewal.Policy = v1alpha1.ExpireAtTermEnd
 	} else {

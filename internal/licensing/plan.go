@@ -67,7 +67,7 @@ func DecidePlan(s PlanSnapshot) PlanDecision {
 	d.NotApplied = applyFulfilled(plan, &d.Status, s.Orders)
 	latest := lastOrder(s.Orders)
 	r := Readiness{NoProfile: s.Profile == nil}
-	var nextPrice v1alpha1.Amount
+	var nextPrice v1alpha1.CurrencyAmount
 
 	if !plan.DeletionTimestamp.IsZero() {
 		if !hasFinalizer(plan) {
@@ -88,13 +88,18 @@ func DecidePlan(s PlanSnapshot) PlanDecision {
 		if needed, ok := Needed(in); ok {
 			r.Needed = &needed
 		}
-		if RefusedRenewal(latest, d.Status) {
-			r.RenewalRefusal = s.refusal(latest)
-			in.RenewalRefused = !r.RenewalRefusal.Passed()
+		if latest != nil && latest.Status.State == v1alpha1.OrderRejected && latest.Status.Reason == v1alpha1.ReasonChargeTooLarge {
+			// Judged again here, with the catalog of the snapshot: a corrected price lifts it.
+			v := JudgeChargeAgain(in, d.Status, latest)
+			s.Revalidated = &v
+		}
+		if v, ok := RenewalRefusal(latest, d.Status, s.Revalidated); ok {
+			r.RenewalRefusal = v
+			in.RenewalRefused = !v.Passed()
 		}
 		d.Status.RenewalAction = RenewalActionFor(plan.Spec.Renewal.Policy, d.Status, s.Catalog, in.RenewalRefused)
 		next := Scheduled(d.Status)
-		nextPrice = CatalogPrice(s.Catalog[next.Product], next.PaymentPlan)
+		nextPrice = v1alpha1.CurrencyAmount{Amount: CatalogPrice(s.Catalog[next.Product], next.PaymentPlan), Currency: Currency(s.Profile)}
 		due := OrdersDue(in, 1)
 		d.RequeueAt = due.Next
 		switch {
@@ -161,13 +166,29 @@ func (s PlanSnapshot) mayPlace(req ChangeRequest, latest *v1alpha1.LicenseOrder,
 // refusal is whether the refusal of o, a refused order, still holds: a person's denial stands, and
 // a rule's refusal is what the rules say now (Revalidated).
 func (s PlanSnapshot) refusal(o *v1alpha1.LicenseOrder) Verdict {
+	return refusalOf(o, s.Revalidated)
+}
+
+func refusalOf(o *v1alpha1.LicenseOrder, revalidated *Verdict) Verdict {
 	if v, ok := StandingRefusal(o); ok {
 		return v
 	}
-	if s.Revalidated != nil {
-		return *s.Revalidated
+	if revalidated != nil {
+		return *revalidated
 	}
 	return Verdict{Reason: o.Status.Reason, Message: o.Status.Message}
+}
+
+// RenewalRefusal is the refusal of the renewal of the term in force (RefusedRenewal), as it
+// stands now: a person's denial stands, a rule's refusal is revalidated (NeedsRevalidation: the
+// rules judged again, nil when it was not). ok is false when latest refused no renewal; the
+// refusal is lifted when the verdict passes. The plan controller and the admission preview both
+// decide with it, so that the preview quotes no Renewal the plan will not place.
+func RenewalRefusal(latest *v1alpha1.LicenseOrder, st v1alpha1.CustomerLicensePlanStatus, revalidated *Verdict) (v Verdict, ok bool) {
+	if !RefusedRenewal(latest, st) {
+		return Verdict{}, false
+	}
+	return refusalOf(latest, revalidated), true
 }
 
 // NeedsRevalidation reports whether the plan's latest order is a rule's refusal, which the
@@ -184,7 +205,7 @@ func applyFulfilled(plan *v1alpha1.CustomerLicensePlan, st *v1alpha1.CustomerLic
 		if o.Spec.Revision <= st.Revision || o.Status.State != v1alpha1.OrderFulfilled {
 			continue
 		}
-		start, err := BillingStart(plan.Spec, *st, plan.CreationTimestamp.Time, o.Spec)
+		start, err := BillingStart(plan.Spec, *st, o.Spec)
 		if err != nil {
 			return fmt.Errorf("order %s: spec.startDate: %w", o.Name, err)
 		}
@@ -201,7 +222,7 @@ func applyFulfilled(plan *v1alpha1.CustomerLicensePlan, st *v1alpha1.CustomerLic
 }
 
 // setPlanStatus sets the plan's usage, billing summary, conditions and observedGeneration.
-func setPlanStatus(st *v1alpha1.CustomerLicensePlanStatus, generation int64, r Readiness, nextPrice v1alpha1.Amount, assigned int32, now time.Time) {
+func setPlanStatus(st *v1alpha1.CustomerLicensePlanStatus, generation int64, r Readiness, nextPrice v1alpha1.CurrencyAmount, assigned int32, now time.Time) {
 	st.Billing = BillingSummary(*st, st.RenewalAction, nextPrice)
 	if st.Usage.Assigned != assigned || st.Usage.ObservedAt == nil {
 		at := metav1.NewTime(now)

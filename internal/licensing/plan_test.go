@@ -385,3 +385,23 @@ func TestRefusedChangeInsideTheRenewalWindowDoesNotLoop(t *testing.T) {
 		t.Errorf("orders = %q\nwant %q", got, want)
 	}
 }
+
+// TestChargeTooLargeIsLiftedByACorrectedPrice: an increase refused because its charge could not
+// be represented stands while the catalog's price makes it so, and is placed again once the price
+// is corrected, without a new spec.
+func TestChargeTooLargeIsLiftedByACorrectedPrice(t *testing.T) {
+	plan := dpPlan(pvStatus(10))
+	plan.Spec.Quantity = 12
+	refused := dpOrder(2, v1alpha1.ChangeIncreaseQuantity, 12, v1alpha1.OrderRejected, v1alpha1.ReasonChargeTooLarge)
+	refused.Spec.PreviousQuantity = 10
+	plan.Status.PricePerLicense = "99999999999999999.00"
+	s := dpSnapshot(plan, refused)
+	if d := DecidePlan(s); d.Place != nil {
+		t.Fatalf("with the price still too large, DecidePlan placed %+v", d.Place)
+	}
+	plan.Status.PricePerLicense = "10.00"
+	d := DecidePlan(s)
+	if d.Place == nil || d.Place.Change != v1alpha1.ChangeIncreaseQuantity || d.Place.Revision != 3 {
+		t.Errorf("with the price corrected, DecidePlan placed %+v, want the increase again as revision 3", d.Place)
+	}
+}

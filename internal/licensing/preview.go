@@ -24,6 +24,29 @@ type PreviewInput struct {
 	// PriorTrials names the customer's Trial orders of the product that used up its trial, when
 	// the spec asks for a trial (PriorTrials).
 	PriorTrials []string
+	// Latest is the plan's latest order, nil when it has none: an open one may hold the orders
+	// the spec asks for until it settles (WaitsFor).
+	Latest *v1alpha1.LicenseOrder
+}
+
+// WaitsFor returns the plan's open order that the orders its spec asks for wait for: one in
+// flight that the spec does not supersede (Superseded: a Renewal placed early gives way to a
+// change asked for before the term ends, a change no longer asked for is closed) and that is not
+// itself the first order due. The plan controller places nothing more until it settles (approved
+// and fulfilled, denied, or rejected); nil when nothing holds the orders due.
+func WaitsFor(in PreviewInput, due Due) *v1alpha1.LicenseOrder {
+	o := in.Latest
+	if !InFlight(in.Status, o) || IsSettled(o) {
+		return nil
+	}
+	if len(due.Orders) > 0 && due.Orders[0].Same(o.Spec) {
+		return nil
+	}
+	plan := &v1alpha1.CustomerLicensePlan{Spec: in.Spec, Status: in.Status}
+	if !Superseded(plan, o.Spec, in.Now).Passed() {
+		return nil
+	}
+	return o
 }
 
 // orderInput is what the validation of the order req for the plan looks at.
@@ -72,6 +95,14 @@ func Preview(in PreviewInput) []string {
 	}
 	first := due.Orders[0]
 	var lines []string
+	if o := WaitsFor(in, due); o != nil {
+		state := o.Status.State
+		if state == "" {
+			state = "placed"
+		}
+		lines = append(lines, fmt.Sprintf("waits: order %s (%s: %d x %s, %s) is %s; the plan orders nothing more until it settles, and then what follows",
+			o.Name, o.Spec.Change, o.Spec.Quantity, o.Spec.Product, o.Spec.PaymentPlan, state))
+	}
 	if n > 1 {
 		lines = append(lines, totalLine(due.Orders[:n], in.Currency))
 		if w := backdatedLine(in, due.Orders[:n]); w != "" {
@@ -166,7 +197,7 @@ func backdatedLine(in PreviewInput, orders []DueOrder) string {
 	if renewals == 0 {
 		return ""
 	}
-	start, err := StartDate(in.Spec.StartDate, in.Created)
+	start, err := ParseDate(in.Spec.StartDate)
 	if err != nil {
 		return ""
 	}
@@ -185,7 +216,7 @@ func approvalLines(profile *v1alpha1.BillingProfileSpec, orders []DueOrder) []st
 		if o.PriceErr != nil {
 			continue // no charge, nothing to approve yet
 		}
-		if needed, w := ApprovalNeeded(profile, o.Change, o.Pricing.Charge); needed {
+		if needed, w := ApprovalNeeded(profile, o.Change, o.Pricing.Charge, o.Pricing.Currency); needed {
 			if waiting == 0 {
 				why = w
 			}

@@ -2,6 +2,7 @@ package licensing
 
 import (
 	"fmt"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"strings"
 	"testing"
 	"time"
@@ -544,5 +545,48 @@ func TestPreviewOfAChangeInsideTheRenewalWindow(t *testing.T) {
 	want := "then: Renewal of 6 x ep-plus (Monthly), effective 2026-04-01, placed now and fulfilled on 2026-04-01, charge 60.00 EUR"
 	if len(lines) == 0 || lines[0] != "an order: DecreaseQuantity of 6 x ep-plus (Monthly), effective 2026-04-01" || lines[len(lines)-1] != want {
 		t.Errorf("Preview = %q, want the decrease first and last %q", lines, want)
+	}
+}
+
+// TestPreviewOfAPlanWhoseRenewalWasDenied: the plan expires at its term end, and a new cost
+// center orders nothing: the preview quotes no Renewal.
+func TestPreviewOfAPlanWhoseRenewalWasDenied(t *testing.T) {
+	in := pvChange(pvSpec("ep-plus", 10, v1alpha1.Monthly), pvStatus(10), pvProduct("10.00"), pvProduct("10.00"))
+	in.Now = time.Date(2026, 3, 27, 9, 0, 0, 0, time.UTC)
+	if lines := Preview(in); len(lines) == 0 || !strings.Contains(lines[0], "Renewal") {
+		t.Fatalf("Preview before the denial = %q, want the Renewal", lines)
+	}
+	in.RenewalRefused = true
+	for _, l := range Preview(in) {
+		if strings.Contains(l, "Renewal") {
+			t.Errorf("Preview of a plan whose renewal was denied quotes %q", l)
+		}
+	}
+}
+
+// TestPreviewSaysWhatTheOrdersWaitFor: an order awaiting a person holds what the spec asks for
+// next, and the preview says so; an order the spec no longer asks for holds nothing.
+func TestPreviewSaysWhatTheOrdersWaitFor(t *testing.T) {
+	in := pvChange(pvSpec("ep-plus", 12, v1alpha1.Monthly), pvStatus(10), pvProduct("10.00"), pvProduct("10.00"))
+	in.Spec.CostCenter = "engineering"
+	awaiting := &v1alpha1.LicenseOrder{ObjectMeta: metav1.ObjectMeta{Name: "eul-2"}, Spec: v1alpha1.LicenseOrderSpec{Revision: 2,
+		Change: v1alpha1.ChangeIncreaseQuantity, Product: "ep-plus", PaymentPlan: v1alpha1.Monthly, Quantity: 11, PreviousQuantity: 10, EffectiveDate: "2026-03-10"}}
+	awaiting.Status.State = v1alpha1.OrderAwaitingApproval
+	// The spec asks for 12: the order for 11 is superseded, and holds nothing.
+	in.Latest = awaiting
+	if lines := Preview(in); len(lines) == 0 || strings.HasPrefix(lines[0], "waits:") {
+		t.Errorf("Preview with a superseded order = %q, want no waits line", lines)
+	}
+	// The spec asks for 11, the order in flight: it is that order.
+	in.Spec.Quantity = 11
+	if o := WaitsFor(in, OrdersDue(in.DueInput, MaxOrdersDue)); o != nil {
+		t.Errorf("WaitsFor = %s, want nil: the order in flight is the one due", o.Name)
+	}
+	// The increase awaits a person past the term end: the Renewal due first waits for it.
+	in.Spec.Quantity, in.Now = 11, time.Date(2026, 4, 3, 9, 0, 0, 0, time.UTC)
+	lines := Preview(in)
+	want := "waits: order eul-2 (IncreaseQuantity: 11 x ep-plus, Monthly) is AwaitingApproval; the plan orders nothing more until it settles, and then what follows"
+	if len(lines) == 0 || lines[0] != want {
+		t.Errorf("Preview = %q, want first %q", lines, want)
 	}
 }

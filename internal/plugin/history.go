@@ -148,7 +148,7 @@ never one huge one.`,
 	fl.StringVar(&hf.change, "change", "", "orders of this change: "+choices(orderChanges))
 	fl.StringVar(&hf.customer, "customer", "", "orders of customers whose name contains this")
 	fl.StringVar(&hf.state, "state", "", "orders in this state: "+choices(orderStates))
-	fl.StringVar(&hf.plan, "plan", "", "orders of this plan")
+	fl.StringVar(&hf.plan, "plan", "", "orders of plans of this name, also of a deleted plan declared again (the ledger keeps both; kubectl license status shows the plan's own)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		f, err := hf.filter()
 		if err != nil {

@@ -57,9 +57,17 @@ func (a *app) runStatus(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	orders, err := listOrders(ctx, c, scope{namespace: ns}, orderFilter{plan: name})
+	named, err := listOrders(ctx, c, scope{namespace: ns}, orderFilter{plan: name})
 	if err != nil {
 		return explain(err)
+	}
+	// The plan's own orders: those of an earlier plan of the same name, deleted, are its history
+	// (kubectl license history --plan lists every order of the name).
+	var orders []v1alpha1.LicenseOrder
+	for i := range named {
+		if licensing.BelongsTo(&named[i], plan) {
+			orders = append(orders, named[i])
+		}
 	}
 	sort.Slice(orders, func(i, j int) bool { return orders[i].Spec.Revision > orders[j].Spec.Revision })
 	shown, inFlight := recentOrders(orders)
@@ -224,7 +232,11 @@ func (s *statusPrinter) plan(p *v1alpha1.CustomerLicensePlan) {
 			t.addText("Billed through", string(b.BilledThrough))
 		}
 		if b.NextInvoiceDate != "" {
-			t.addText("Next invoice", fmt.Sprintf("%s on %s", string(b.NextInvoiceAmount)+cur, b.NextInvoiceDate))
+			next := cur
+			if b.NextInvoiceCurrency != "" {
+				next = " " + b.NextInvoiceCurrency
+			}
+			t.addText("Next invoice", fmt.Sprintf("%s on %s", string(b.NextInvoiceAmount)+next, b.NextInvoiceDate))
 		}
 		if totals, err := licensing.BilledTotals(b, p.Status.Currency); err == nil && len(totals) > 0 {
 			t.addText("Total billed", billedText(totals))

@@ -43,6 +43,49 @@ func previewInput(ctx context.Context, c, live client.Reader, p *v1alpha1.Custom
 		}
 		in.PriorTrials = licensing.PriorTrials(trials, p.Name, nil)
 	}
+	if in.Latest, in.RenewalRefused, err = latestOrder(ctx, c, live, p, in.DueInput); err != nil {
+		return in, err
+	}
 	in.Assigned, err = lookup.CountCachedAssignments(ctx, c, p.Namespace, p.Name)
 	return in, err
+}
+
+// latestOrder returns the plan's latest order, from the cache (which holds every order not
+// fulfilled), and whether it refused the renewal of the plan's term with a refusal that stands,
+// as the plan controller judges it (licensing.RenewalRefusal): the preview then quotes the Expiry
+// the plan will record rather than a Renewal it will not place, and says when an open order holds
+// what the spec asks for (licensing.WaitsFor). A plan being created has no orders of its own; a
+// rule's refusal is judged again with what the API server holds, a charge too large at the
+// catalog's prices now (due).
+func latestOrder(ctx context.Context, c, live client.Reader, p *v1alpha1.CustomerLicensePlan, due licensing.DueInput) (*v1alpha1.LicenseOrder, bool, error) {
+	if p.UID == "" {
+		return nil, false, nil
+	}
+	orders, err := lookup.Orders(ctx, c, p.Namespace, p.Name)
+	if err != nil {
+		return nil, false, err
+	}
+	own, _ := licensing.OwnOrders(p, orders)
+	if len(own) == 0 {
+		return nil, false, nil
+	}
+	latest := &own[len(own)-1]
+	if !licensing.RefusedRenewal(latest, p.Status) {
+		return latest, false, nil
+	}
+	var revalidated *licensing.Verdict
+	if latest.Status.Reason == v1alpha1.ReasonChargeTooLarge {
+		v := licensing.JudgeChargeAgain(due, p.Status, latest)
+		revalidated = &v
+	}
+	if licensing.NeedsRevalidation(latest) {
+		rules, err := lookup.ReadOrderInput(ctx, live, p, latest)
+		if err != nil {
+			return nil, false, err
+		}
+		v := licensing.ValidateOrder(rules)
+		revalidated = &v
+	}
+	v, _ := licensing.RenewalRefusal(latest, p.Status, revalidated)
+	return latest, !v.Passed(), nil
 }
