@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"flag"
 	"fmt"
+	memlimit "github.com/KimMachineGun/automemlimit/memlimit"
 	"os"
 	"path/filepath"
 	"time"
@@ -66,6 +67,11 @@ func main() {
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
+	// The Go runtime's soft memory limit: 90% of the container's memory limit (its cgroup), so that
+	// the garbage collector works harder before the container is killed; GOMEMLIMIT, when set, wins.
+	if limit, err := memlimit.Set(memlimit.WithRatio(0.9), memlimit.WithProvider(memlimit.FromCgroup)); err == nil && limit > 0 {
+		log.Info("memory limit", "GOMEMLIMIT", limit)
+	}
 
 	if leaderElect && leaderElectionNamespace == "" && !inCluster() {
 		fail("outside a cluster, --leader-elect needs the namespace of its Lease: pass --leader-election-namespace, such as --leader-election-namespace=default")

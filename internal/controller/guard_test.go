@@ -17,7 +17,6 @@ import (
 	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/yaml"
@@ -89,9 +88,9 @@ func newTrialRace(t *testing.T) *trialRace {
 	return r
 }
 
-// reconciler is an order reconciler of one replica, reading through reader.
-func (r *trialRace) reconciler(reader client.Reader) *OrderReconciler {
-	return &OrderReconciler{Client: r.c, APIReader: reader, Clock: r.clock, Recorder: events.NewFakeRecorder(10), expect: newExpectations()}
+// reconciler decides orders as the plan reconciler of one replica does, reading through reader.
+func (r *trialRace) reconciler(reader client.Reader) *orders {
+	return &orders{Client: r.c, APIReader: reader, Clock: r.clock, Recorder: events.NewFakeRecorder(10), expect: newExpectations()}
 }
 
 func (r *trialRace) place(t *testing.T, plan string) {
@@ -101,11 +100,14 @@ func (r *trialRace) place(t *testing.T, plan string) {
 	}
 }
 
-func (r *trialRace) decide(t *testing.T, rec *OrderReconciler, plan string) {
+func (r *trialRace) decide(t *testing.T, rec *orders, plan string) {
 	t.Helper()
-	key := client.ObjectKeyFromObject(r.orders[plan])
-	if _, err := rec.Reconcile(context.Background(), ctrl.Request{NamespacedName: key}); err != nil {
-		t.Errorf("deciding %s: %v", key.Name, err)
+	o := &v1alpha1.LicenseOrder{}
+	if err := r.c.Get(context.Background(), client.ObjectKeyFromObject(r.orders[plan]), o); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := rec.settle(context.Background(), o, nil); err != nil {
+		t.Errorf("deciding %s: %v", o.Name, err)
 	}
 }
 

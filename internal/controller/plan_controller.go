@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -22,9 +23,18 @@ import (
 	"github.com/partnerops/license-operator/internal/lookup"
 )
 
-// PlanReconciler keeps a CustomerLicensePlan's status true. Each reconcile gathers one snapshot
-// of what the plan's decision needs, asks internal/licensing for the decision (DecidePlan), and
-// writes it: the finalizer, the order to place, and one status write.
+// PlanReconciler keeps a CustomerLicensePlan's status true, and is the only writer of the plan
+// and its orders in a process: the workqueue never runs one plan twice at once. A pass gathers one
+// snapshot of what the plan's decision needs, from the cache, and asks internal/licensing for the
+// decision (DecidePlan). It places the order the decision asks for, decides that order at once
+// (DecideOrder) and writes the order's status, and decides the plan again with it, until the plan
+// needs nothing more that this pass can do; then it writes the plan's status once, applying every
+// order fulfilled in the pass (a new plan, or a catch-up of several terms, in one write).
+//
+// Freshness is proved by writes, not by reads: one read of the plan from the API server before an
+// order is placed; the order's resourceVersion on its status write; the plan's on the status write
+// that applies and charges the order. A cached view may accept an order; a refusal, or a hold for
+// a person, is decided again on what the API server holds.
 type PlanReconciler struct {
 	client.Client
 	// APIReader reads from the API server: an order is placed only from a copy of the plan the
@@ -32,11 +42,19 @@ type PlanReconciler struct {
 	APIReader client.Reader
 	Clock     clock.PassiveClock
 	Recorder  events.EventRecorder
-	// expect holds this process's writes its cache has not shown yet.
+	// expect holds this process's plan writes its cache has not shown yet.
 	expect *expectations
 	// probes holds the plans whose fulfilled orders are to be read from the API server.
 	probes *probes
+	// orders decides and writes the plans' orders.
+	orders *orders
+	// usage holds the bursts of assignment events the plans have not counted yet.
+	usage *usageBursts
 }
+
+// maxPassSteps bounds the orders one pass places and settles: a plan whose start date lies many
+// terms back catches up this many steps per status write, and the next pass goes on.
+const maxPassSteps = 64
 
 // +kubebuilder:rbac:groups=licensing.partnerops.io,resources=customerlicenseplans,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=licensing.partnerops.io,resources=customerlicenseplans/status,verbs=get;update;patch
@@ -45,41 +63,132 @@ type PlanReconciler struct {
 // +kubebuilder:rbac:groups=licensing.partnerops.io,resources=licenseproducts;billingprofiles,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile gathers, decides and writes for one plan.
+// Reconcile gathers, decides and writes for one plan and its orders.
 func (r *PlanReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	plan := &v1alpha1.CustomerLicensePlan{}
 	if err := r.Get(ctx, req.NamespacedName, plan); err != nil {
-		if apierrors.IsNotFound(err) {
-			r.expect.forget(req.NamespacedName)
-			r.probes.forget(req.NamespacedName)
+		if !apierrors.IsNotFound(err) {
+			return ctrl.Result{}, err
 		}
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+		r.expect.forget(req.NamespacedName)
+		r.probes.forget(req.NamespacedName)
+		// Orders left open by a plan that is gone are closed.
+		return settle(ctx, ctrl.Result{}, r.closeForeign(ctx, req.Namespace, req.Name, nil))
 	}
 	if r.expect.stale(req.NamespacedName, plan.ResourceVersion) {
 		return ctrl.Result{RequeueAfter: conflictRetry}, nil // the watch brings this process's own last write
+	}
+	if w := r.usage.wait(req.NamespacedName); w > 0 {
+		return ctrl.Result{RequeueAfter: w}, nil // its assignments are still coming: counted once, when they settle
 	}
 	snap, probed, err := r.snapshot(ctx, plan)
 	if err != nil {
 		return settle(ctx, ctrl.Result{}, err)
 	}
+	if err := r.closeForeign(ctx, plan.Namespace, plan.Name, plan); err != nil {
+		return settle(ctx, ctrl.Result{}, err)
+	}
 	if r.expect.unseen(req.NamespacedName, func(order string) (bool, bool) { return placedSeen(snap, order) }) {
 		return ctrl.Result{RequeueAfter: conflictRetry}, nil // the watch brings the order this process placed
 	}
-	d := licensing.DecidePlan(snap)
-	if d.NotApplied != nil {
-		r.Recorder.Eventf(plan, nil, corev1.EventTypeWarning, "OrderNotApplied", "ApplyOrder", "%v", d.NotApplied)
+	d, recheck, err := r.pass(ctx, plan, &snap)
+	if err == nil || refusedWrite(err) {
+		if d.NotApplied != nil {
+			r.Recorder.Eventf(plan, nil, corev1.EventTypeWarning, "OrderNotApplied", "ApplyOrder", "%v", d.NotApplied)
+		}
+		if werr := r.write(ctx, plan, d, err); werr != nil || err == nil {
+			err = werr
+		}
 	}
-	var result ctrl.Result
-	if !d.RequeueAt.IsZero() {
-		result.RequeueAfter = max(d.RequeueAt.Sub(snap.Now), conflictRetry)
-	}
-	err = r.write(ctx, plan, d)
 	if probed && err == nil {
 		// Only once what the probe read is written: a write that fails (a conflict, a timeout)
 		// leaves the fulfilled orders it read out of the cache, and the retry reads them again.
 		r.probes.done(req.NamespacedName)
 	}
+	var result ctrl.Result
+	for _, at := range []time.Time{d.RequeueAt, recheck} {
+		if !at.IsZero() && (result.RequeueAfter == 0 || at.Sub(snap.Now) < result.RequeueAfter) {
+			result.RequeueAfter = max(at.Sub(snap.Now), conflictRetry)
+		}
+	}
 	return settle(ctx, result, err)
+}
+
+// pass decides the plan, and carries out the order steps of each decision at once: the order it
+// places, and the decision about its open order; then decides again, until a decision asks for
+// neither, or an order waits (for a person, its term end, an earlier order). The orders placed and
+// settled are in s.Orders; the last decision is returned with when an order's decision changes by
+// time alone. A fulfilled order leaves the cache: should the plan's status write fail, the retry
+// reads it from the API server (probes).
+func (r *PlanReconciler) pass(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, s *licensing.PlanSnapshot) (licensing.PlanDecision, time.Time, error) {
+	key := client.ObjectKeyFromObject(plan)
+	var recheck time.Time
+	verified := ""
+	for step := 0; ; step++ {
+		d := licensing.DecidePlan(*s)
+		if d.Release || step == maxPassSteps {
+			return d, recheck, nil
+		}
+		if d.AddFinalizer {
+			if err := r.patchFinalizer(ctx, plan, controllerutil.AddFinalizer); err != nil {
+				return d, recheck, err
+			}
+			continue
+		}
+		if d.Place != nil {
+			order, err := r.placeOrder(ctx, plan, *d.Place, &verified)
+			if err != nil {
+				return d, recheck, err
+			}
+			s.Orders = append(s.Orders, *order)
+			continue
+		}
+		o := firstOpen(s.Orders)
+		if o == nil {
+			return d, recheck, nil
+		}
+		changed, at, err := r.orders.settle(ctx, o, view(plan, d.Status, *s, o))
+		if !at.IsZero() && (recheck.IsZero() || at.Before(recheck)) {
+			recheck = at
+		}
+		if err != nil || !changed {
+			return d, recheck, err
+		}
+		if o.Status.State == v1alpha1.OrderFulfilled {
+			r.probes.mark(key) // until the status write that applies it succeeds
+		}
+	}
+}
+
+// firstOpen is the first of the plan's orders (in revision order) that is neither fulfilled nor
+// rejected: the one its plan waits for.
+func firstOpen(orders []v1alpha1.LicenseOrder) *v1alpha1.LicenseOrder {
+	for i := range orders {
+		if !licensing.IsSettled(&orders[i]) {
+			return &orders[i]
+		}
+	}
+	return nil
+}
+
+// closeForeign closes the open orders named after the plan that belong to no plan: the plan of
+// that name is gone (plan is nil), or is another plan declared since under the name of a deleted
+// one, whose orders these are not.
+func (r *PlanReconciler) closeForeign(ctx context.Context, namespace, name string, plan *v1alpha1.CustomerLicensePlan) error {
+	cached, err := lookup.Orders(ctx, r, namespace, name)
+	if err != nil {
+		return err
+	}
+	for i := range cached {
+		o := &cached[i]
+		if licensing.IsSettled(o) || (plan != nil && licensing.BelongsTo(o, plan)) {
+			continue
+		}
+		if err := r.orders.closeForeign(ctx, o); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // snapshot gathers what the decision about a plan needs, once: its orders above the revision its
@@ -138,35 +247,19 @@ func (r *PlanReconciler) snapshot(ctx context.Context, plan *v1alpha1.CustomerLi
 	return s, probed, nil
 }
 
-// write carries out a decision: the finalizer, then the order, then the status. The status write
-// carries the resourceVersion that was read, so it fails if another writer (a second replica, or
-// this one with a stale cache) changed the plan since: an order is never applied twice, because
-// the revision it raises is part of the same write.
-func (r *PlanReconciler) write(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, d licensing.PlanDecision) error {
-	switch {
-	case d.Release:
+// write carries out the end of a pass: the finalizer's removal, or the plan's status. The status
+// write carries the resourceVersion that was read, so it fails if another writer (a second
+// replica, or this one with a stale cache) changed the plan since: an order is never applied
+// twice, because the revision it raises is part of the same write. placeErr is the API server's
+// refusal of the order the decision placed, if it refused: the plan then says why it is not
+// ordered, once, and the order is tried again with the controller's backoff, and at once when the
+// spec changes.
+func (r *PlanReconciler) write(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, d licensing.PlanDecision, placeErr error) error {
+	if d.Release {
 		return r.patchFinalizer(ctx, plan, controllerutil.RemoveFinalizer)
-	case d.AddFinalizer:
-		if err := r.patchFinalizer(ctx, plan, controllerutil.AddFinalizer); err != nil {
-			return err
-		}
 	}
-	if d.Place != nil {
-		if err := r.placeOrder(ctx, plan, *d.Place); err != nil {
-			if !refusedWrite(err) {
-				return err
-			}
-			// The plan says why it is not ordered; the order is tried again with the
-			// controller's backoff, and at once when the spec changes. The condition says the same
-			// each time, so the status is written once, not on every try.
-			r.setNotPlaced(plan, &d, err)
-			if d.WriteStatus {
-				if werr := r.writeStatus(ctx, plan, d.Status); werr != nil {
-					return werr
-				}
-			}
-			return err
-		}
+	if placeErr != nil {
+		r.setNotPlaced(plan, &d, placeErr)
 	}
 	if !d.WriteStatus {
 		return nil
@@ -247,15 +340,21 @@ func (r *PlanReconciler) patchFinalizer(ctx context.Context, plan *v1alpha1.Cust
 // plan the decision was made from is current: a replica whose cache lags behind never orders from
 // an outdated spec or status. The name makes a repeated create harmless: if the order exists
 // already (a restart between the create and the status write, a second replica, or a cache that
-// has not seen it yet), the existing order is the one in flight.
-func (r *PlanReconciler) placeOrder(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, spec v1alpha1.LicenseOrderSpec) error {
-	live := &v1alpha1.CustomerLicensePlan{}
-	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(plan), live); err != nil {
-		return err
-	}
-	if live.ResourceVersion != plan.ResourceVersion {
-		return apierrors.NewConflict(v1alpha1.GroupVersion.WithResource("customerlicenseplans").GroupResource(), plan.Name,
-			fmt.Errorf("the cached copy of the plan (resourceVersion %s) is older than the API server's (%s): no order is placed from it", plan.ResourceVersion, live.ResourceVersion))
+// has not seen it yet), the existing order is the one in flight. verified is the plan's
+// resourceVersion the API server confirmed earlier in the pass, if it did: the orders of a pass
+// after the first (a catch-up) are placed from the same copy, and the plan's status write that
+// applies them fails should the plan have changed since.
+func (r *PlanReconciler) placeOrder(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, spec v1alpha1.LicenseOrderSpec, verified *string) (*v1alpha1.LicenseOrder, error) {
+	if *verified != plan.ResourceVersion {
+		live := &v1alpha1.CustomerLicensePlan{}
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(plan), live); err != nil {
+			return nil, err
+		}
+		if live.ResourceVersion != plan.ResourceVersion {
+			return nil, apierrors.NewConflict(v1alpha1.GroupVersion.WithResource("customerlicenseplans").GroupResource(), plan.Name,
+				fmt.Errorf("the cached copy of the plan (resourceVersion %s) is older than the API server's (%s): no order is placed from it", plan.ResourceVersion, live.ResourceVersion))
+		}
+		*verified = plan.ResourceVersion
 	}
 	order := &v1alpha1.LicenseOrder{
 		ObjectMeta: metav1.ObjectMeta{
@@ -269,14 +368,14 @@ func (r *PlanReconciler) placeOrder(ctx context.Context, plan *v1alpha1.Customer
 		if apierrors.IsAlreadyExists(err) {
 			// An order this process does not see: it is read from the API server next time.
 			r.probes.mark(client.ObjectKeyFromObject(plan))
-			return apierrors.NewConflict(v1alpha1.GroupVersion.WithResource("licenseorders").GroupResource(), order.Name,
+			return nil, apierrors.NewConflict(v1alpha1.GroupVersion.WithResource("licenseorders").GroupResource(), order.Name,
 				fmt.Errorf("order %s exists already", order.Name))
 		}
-		return fmt.Errorf("placing order %s: %w", order.Name, err)
+		return nil, fmt.Errorf("placing order %s: %w", order.Name, err)
 	}
 	r.expect.place(client.ObjectKeyFromObject(plan), order.Name)
 	log.FromContext(ctx).Info("order placed", "order", order.Name, "change", spec.Change, "quantity", spec.Quantity)
-	return nil
+	return order, nil
 }
 
 // placedSeen reports whether the snapshot shows the order of that name among the plan's orders,

@@ -2,11 +2,13 @@ package controller
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -34,7 +36,7 @@ func (r *PlanReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named("customerlicenseplan").
 		WithOptions(controller.Options{MaxConcurrentReconciles: planWorkers}).
 		Watches(&v1alpha1.LicenseOrder{}, r.ordersOfPlan()).
-		Watches(&v1alpha1.LicenseAssignment{}, usageOfPlan(), builder.WithPredicates(createdOrDeleted)).
+		Watches(&v1alpha1.LicenseAssignment{}, r.usageOfPlan(), builder.WithPredicates(createdOrDeleted)).
 		Watches(&v1alpha1.LicenseProduct{}, handler.EnqueueRequestsFromMapFunc(r.allPlans),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&v1alpha1.BillingProfile{}, handler.EnqueueRequestsFromMapFunc(r.allPlans),
@@ -64,18 +66,71 @@ func (r *PlanReconciler) ordersOfPlan() handler.EventHandler {
 	}
 }
 
-// usageSettle is how long a plan's usage is left to settle after an assignment comes or goes
-// before the plan counts it: assignments come in bursts (a team onboarded at once, a GitOps sync),
-// and the plan then writes its usage once for the whole burst instead of once per assignment.
-const usageSettle = time.Second
+// usageSettle is how long a plan's usage is left to settle after the last assignment of a burst
+// comes or goes before the plan counts it: assignments come in bursts (a team onboarded at once,
+// a GitOps sync), and the plan then writes its usage once for the whole burst instead of once per
+// assignment. usageMaxWait bounds the wait from the burst's first event: a steady stream of
+// assignments is counted at least that often.
+const (
+	usageSettle  = time.Second
+	usageMaxWait = 5 * time.Second
+)
+
+// usageBursts remembers, per plan, the assignment events its status has not counted yet: when the
+// burst began and when its last event came. It measures real time, even when the business rules
+// run on a fake clock.
+type usageBursts struct {
+	clock clock.PassiveClock
+	mu    sync.Mutex
+	m     map[types.NamespacedName]burst
+}
+
+type burst struct{ first, last time.Time }
+
+func newUsageBursts() *usageBursts {
+	return &usageBursts{clock: clock.RealClock{}, m: map[types.NamespacedName]burst{}}
+}
+
+// event records an assignment of the plan key created or deleted.
+func (u *usageBursts) event(key types.NamespacedName) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	now := u.clock.Now()
+	b, ok := u.m[key]
+	if !ok {
+		b.first = now
+	}
+	b.last = now
+	u.m[key] = b
+}
+
+// wait is how long the plan key's burst of assignment events has yet to settle: 0 once usageSettle
+// has passed since its last event or usageMaxWait since its first, when the burst is forgotten
+// (the plan counts its usage now).
+func (u *usageBursts) wait(key types.NamespacedName) time.Duration {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	b, ok := u.m[key]
+	if !ok {
+		return 0
+	}
+	now := u.clock.Now()
+	w := min(b.last.Add(usageSettle).Sub(now), b.first.Add(usageMaxWait).Sub(now))
+	if w <= 0 {
+		delete(u.m, key)
+		return 0
+	}
+	return w
+}
 
 // usageOfPlan maps an assignment created or deleted to its plan, usageSettle later: the plan's
 // usage is all it can change. The queue holds a plan waiting once, however many of its assignments
-// come meanwhile.
-func usageOfPlan() handler.EventHandler {
+// come meanwhile, and the plan waits until the burst settles (usageBursts).
+func (r *PlanReconciler) usageOfPlan() handler.EventHandler {
 	enqueue := func(o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-		plan := o.(*v1alpha1.LicenseAssignment).Spec.Plan
-		q.AddAfter(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: plan}}, usageSettle)
+		key := types.NamespacedName{Namespace: o.GetNamespace(), Name: o.(*v1alpha1.LicenseAssignment).Spec.Plan}
+		r.usage.event(key)
+		q.AddAfter(reconcile.Request{NamespacedName: key}, usageSettle)
 	}
 	return handler.TypedFuncs[client.Object, reconcile.Request]{
 		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {

@@ -34,10 +34,9 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, clk clock.PassiveCl
 		}
 	}
 	recorder := mgr.GetEventRecorder("license-operator")
-	if err := (&PlanReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: clk, Recorder: recorder, expect: newExpectations(), probes: newProbes()}).SetupWithManager(mgr); err != nil {
-		return err
-	}
-	if err := (&OrderReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: clk, Recorder: recorder, expect: newExpectations()}).SetupWithManager(mgr); err != nil {
+	orders := &orders{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: clk, Recorder: recorder, expect: newExpectations()}
+	if err := (&PlanReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: clk, Recorder: recorder,
+		expect: newExpectations(), probes: newProbes(), orders: orders, usage: newUsageBursts()}).SetupWithManager(mgr); err != nil {
 		return err
 	}
 	return (&AssignmentReconciler{Client: mgr.GetClient(), Clock: clk, expect: newExpectations()}).SetupWithManager(mgr)

@@ -26,7 +26,7 @@ const (
 // product: it claims the trial (claimTrial) before the fulfilment is written, and when another
 // order holds the claim, decides the order again with that order as the trial used, which refuses
 // it (TrialUsed, naming the holder). Every other decision is returned as it is.
-func (r *OrderReconciler) holdTrial(ctx context.Context, snap licensing.OrderSnapshot, d licensing.OrderDecision) (licensing.OrderDecision, error) {
+func (r *orders) holdTrial(ctx context.Context, snap licensing.OrderSnapshot, d licensing.OrderDecision) (licensing.OrderDecision, error) {
 	o := snap.Order
 	if o.Spec.Change != v1alpha1.ChangeTrial || d.Status.State != v1alpha1.OrderFulfilled || o.Status.State == v1alpha1.OrderFulfilled {
 		return d, nil
@@ -47,7 +47,7 @@ func (r *OrderReconciler) holdTrial(ctx context.Context, snap licensing.OrderSna
 // fulfilment; a claim whose holder was rejected or is gone is taken over, guarded by the Lease's
 // resourceVersion. The claim stays when the trial ends or its plan is deleted: it records that the
 // customer had the trial.
-func (r *OrderReconciler) claimTrial(ctx context.Context, o *v1alpha1.LicenseOrder) (string, error) {
+func (r *orders) claimTrial(ctx context.Context, o *v1alpha1.LicenseOrder) (string, error) {
 	claim := &coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace: o.Namespace,

@@ -15,14 +15,27 @@ import (
 //     the operator never reads;
 //   - of the LicenseOrders, only those not Fulfilled: the orders in flight and the refused ones.
 //     Fulfilled orders are the order history, which grows every term; a plan reads the few it has
-//     not applied yet from the API server. Memory thus stays flat as history grows.
+//     not applied yet from the API server. Memory thus stays flat as history grows;
+//   - of the LicenseAssignments, the most numerous objects (several per plan), no assignee: the
+//     operator counts them per plan and writes their Assigned condition, and reads nothing else.
 func Options() cache.Options {
 	return cache.Options{
 		DefaultTransform: stripUnread,
 		ByObject: map[client.Object]cache.ByObject{
-			&v1alpha1.LicenseOrder{}: {Field: fields.OneTermNotEqualSelector("status.state", string(v1alpha1.OrderFulfilled))},
+			&v1alpha1.LicenseOrder{}:      {Field: fields.OneTermNotEqualSelector("status.state", string(v1alpha1.OrderFulfilled))},
+			&v1alpha1.LicenseAssignment{}: {Transform: stripAssignment},
 		},
 	}
+}
+
+// stripAssignment drops what the operator never reads from an assignment: stripUnread, and its
+// assignee.
+func stripAssignment(in any) (any, error) {
+	out, err := stripUnread(in)
+	if a, ok := out.(*v1alpha1.LicenseAssignment); ok && err == nil {
+		a.Spec.Assignee = v1alpha1.Assignee{}
+	}
+	return out, err
 }
 
 // lastApplied is the annotation `kubectl apply` keeps a copy of the whole object in.

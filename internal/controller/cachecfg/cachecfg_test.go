@@ -29,3 +29,16 @@ func TestStripUnread(t *testing.T) {
 		t.Errorf("an annotation the operator reads was dropped: %v", got.Annotations)
 	}
 }
+
+func TestStripAssignment(t *testing.T) {
+	a := &v1alpha1.LicenseAssignment{ObjectMeta: metav1.ObjectMeta{Name: "a1", ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}},
+		Spec: v1alpha1.LicenseAssignmentSpec{Plan: "eul", Assignee: v1alpha1.Assignee{Name: "room-1"}}}
+	out, err := stripAssignment(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out.(*v1alpha1.LicenseAssignment)
+	if got.Spec.Plan != "eul" || got.Spec.Assignee != (v1alpha1.Assignee{}) || len(got.ManagedFields) != 0 {
+		t.Errorf("stripAssignment kept %+v (managedFields %v), want the plan alone", got.Spec, got.ManagedFields)
+	}
+}
