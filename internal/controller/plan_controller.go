@@ -100,10 +100,18 @@ func (r *PlanReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 			err = werr
 		}
 	}
-	if probed && err == nil {
-		// Only once what the probe read is written: a write that fails (a conflict, a timeout)
-		// leaves the fulfilled orders it read out of the cache, and the retry reads them again.
-		r.probes.done(req.NamespacedName)
+	if err == nil {
+		// Only once what the probe read, or the pass fulfilled, is written: a write that fails (a
+		// conflict, a timeout) leaves the fulfilled orders out of the cache, and the retry reads
+		// them again.
+		for i := range snap.Orders {
+			if o := &snap.Orders[i]; o.Status.State == v1alpha1.OrderFulfilled && o.Spec.Revision <= plan.Status.Revision {
+				r.probes.apply(client.ObjectKeyFromObject(o))
+			}
+		}
+		if probed || fulfilledIn(snap) {
+			r.probes.done(req.NamespacedName)
+		}
 	}
 	var result ctrl.Result
 	for _, at := range []time.Time{d.RequeueAt, recheck} {
@@ -158,6 +166,17 @@ func (r *PlanReconciler) pass(ctx context.Context, plan *v1alpha1.CustomerLicens
 			r.probes.mark(key) // until the status write that applies it succeeds
 		}
 	}
+}
+
+// fulfilledIn reports whether the snapshot holds a fulfilled order: one the pass fulfilled, or a
+// probe read.
+func fulfilledIn(s licensing.PlanSnapshot) bool {
+	for i := range s.Orders {
+		if s.Orders[i].Status.State == v1alpha1.OrderFulfilled {
+			return true
+		}
+	}
+	return false
 }
 
 // firstOpen is the first of the plan's orders (in revision order) that is neither fulfilled nor

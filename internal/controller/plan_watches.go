@@ -46,7 +46,8 @@ func (r *PlanReconciler) SetupWithManager(mgr ctrl.Manager) error {
 }
 
 // ordersOfPlan maps an order to its plan. An order that leaves the cache was fulfilled (the cache
-// holds no fulfilled order): its plan reads it from the API server.
+// holds no fulfilled order): its plan reads it from the API server, unless this process applied
+// it to the plan.
 func (r *PlanReconciler) ordersOfPlan() handler.EventHandler {
 	enqueue := func(o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 		q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.(*v1alpha1.LicenseOrder).Spec.Plan}})
@@ -60,6 +61,9 @@ func (r *PlanReconciler) ordersOfPlan() handler.EventHandler {
 		},
 		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			o := e.Object.(*v1alpha1.LicenseOrder)
+			if !r.probes.leftCache(client.ObjectKeyFromObject(o)) {
+				return // this process applied it: the plan holds it already
+			}
 			r.probes.mark(types.NamespacedName{Namespace: o.Namespace, Name: o.Spec.Plan})
 			enqueue(o, q)
 		},

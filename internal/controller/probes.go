@@ -25,6 +25,9 @@ type probes struct {
 	mu    sync.Mutex
 	m     map[types.NamespacedName]struct{}
 	prior map[types.NamespacedName]priorRevision
+	// applied holds the orders this process fulfilled and applied to their plan: when such an
+	// order leaves the cache, its plan has nothing to read back.
+	applied map[types.NamespacedName]struct{}
 }
 
 type priorRevision struct {
@@ -33,7 +36,28 @@ type priorRevision struct {
 }
 
 func newProbes() *probes {
-	return &probes{m: map[types.NamespacedName]struct{}{}, prior: map[types.NamespacedName]priorRevision{}}
+	return &probes{m: map[types.NamespacedName]struct{}{}, prior: map[types.NamespacedName]priorRevision{},
+		applied: map[types.NamespacedName]struct{}{}}
+}
+
+// apply records that this process applied the order key to its plan, in a status write that
+// succeeded.
+func (p *probes) apply(key types.NamespacedName) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.applied[key] = struct{}{}
+}
+
+// leftCache reports whether the order key, which left the cache (it was fulfilled), must be read
+// back by its plan: not when this process applied it.
+func (p *probes) leftCache(key types.NamespacedName) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.applied[key]; ok {
+		delete(p.applied, key)
+		return false
+	}
+	return true
 }
 
 func (p *probes) mark(key types.NamespacedName) {
