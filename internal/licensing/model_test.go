@@ -515,7 +515,7 @@ type mPrior struct {
 	rev int64
 }
 
-// reconcileOrder is OrderReconciler.Reconcile: snapshot, DecideOrder, one status write.
+// reconcileOrder is the plan reconciler's order step (orders.settle): snapshot, DecideOrder, one status write.
 func (c *cluster) reconcileOrder(name string) bool {
 	o := c.orders[name]
 	if o == nil || IsSettled(o) {
