@@ -32,6 +32,7 @@ import (
 // The requested-by annotation is the user of the request that created the plan or last changed
 // its spec; on any other update it keeps its value, so nobody can set it to someone else.
 type planDefaulter struct {
+	// client reads the BillingProfile: the cache, or the API server when the cache has none.
 	client client.Reader
 	clock  clock.PassiveClock
 }
@@ -111,8 +112,11 @@ func mapOf(m map[string]any, key string) map[string]any {
 // its spec (planDefaulter sets it: this holds it against any later mutation), and the spec of a
 // plan being deleted no longer changes.
 type planValidator struct {
+	// client is the manager's cache: the spec is judged with the catalog and the BillingProfile
+	// it holds (or, for what it does not hold, the API server's).
 	client client.Reader
-	// live reads the catalog and the BillingProfile from the API server.
+	// live reads from the API server: a refusal is judged again with the catalog and the
+	// BillingProfile it holds, and stands only if that refuses too.
 	live  client.Reader
 	clock clock.PassiveClock
 	// operator is the user name the operator acts as.
@@ -184,11 +188,20 @@ func (v *planValidator) ValidateDelete(context.Context, *v1alpha1.CustomerLicens
 }
 
 func (v *planValidator) validate(ctx context.Context, p *v1alpha1.CustomerLicensePlan) (admission.Warnings, error) {
-	in, err := previewInput(ctx, v.client, v.live, p, v.clock)
+	r := judging(v.client, v.live)
+	in, err := previewInput(ctx, r, p, v.clock)
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}
-	if verdict := licensing.JudgeSpec(in); !verdict.Passed() {
+	verdict := licensing.JudgeSpec(in)
+	if !verdict.Passed() {
+		// The cache may be a moment behind: the refusal stands only on what the API server holds.
+		if in, err = previewInput(ctx, r.confirming(), p, v.clock); err != nil {
+			return nil, apierrors.NewInternalError(err)
+		}
+		verdict = licensing.JudgeSpec(in)
+	}
+	if !verdict.Passed() {
 		path, value := fieldOf(verdict.Reason, p)
 		return nil, apierrors.NewInvalid(schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "CustomerLicensePlan"}, p.Name,
 			field.ErrorList{field.Invalid(path, value, verdict.Reason+": "+verdict.Message)})

@@ -37,7 +37,9 @@ var (
 	k8sClient client.Client
 	fakeClock *clocktesting.FakeClock
 	operator  string
-	scheme    = testenv.Scheme()
+	// operatorClient acts as the operator does.
+	operatorClient client.Client
+	scheme         = testenv.Scheme()
 )
 
 var suiteStart = testenv.SuiteStart
@@ -57,10 +59,19 @@ var _ = BeforeSuite(func() {
 	cfg, k8sClient, err = testenv.Start(testEnv)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(testenv.InstallPolicies(ctx, k8sClient, filepath.Join("..", ".."))).To(Succeed())
-	operator, err = OperatorUsername(ctx, cfg)
+	// The operator acts as its own user, as deployed (config/default's ServiceAccount), not as the
+	// cluster admin the tests' k8sClient is.
+	operatorCfg, err := testenv.OperatorConfig(testEnv)
+	Expect(err).NotTo(HaveOccurred())
+	operator, err = OperatorUsername(ctx, operatorCfg)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(operator).To(Equal(testenv.OperatorUsername))
+	operatorClient, err = client.New(operatorCfg, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
 
-	mgr, err := ctrl.NewManager(cfg, testenv.ManagerOptions(testEnv, scheme))
+	opts := testenv.ManagerOptions(testEnv, scheme)
+	opts.WebhookServer = countingServer{Server: opts.WebhookServer, calls: callouts}
+	mgr, err := ctrl.NewManager(operatorCfg, opts)
 	Expect(err).NotTo(HaveOccurred())
 	fakeClock = clocktesting.NewFakeClock(suiteStart)
 	Expect(controller.SetupWithManager(ctx, mgr, fakeClock)).To(Succeed())
