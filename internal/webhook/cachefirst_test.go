@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -17,18 +18,29 @@ import (
 
 // reads counts the reads of a reader.
 type reads struct {
+	sync.Mutex
 	client.Reader
 	gets, lists int
 }
 
 func (r *reads) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	r.Lock()
 	r.gets++
+	r.Unlock()
 	return r.Reader.Get(ctx, key, obj, opts...)
 }
 
 func (r *reads) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	r.Lock()
 	r.lists++
+	r.Unlock()
 	return r.Reader.List(ctx, list, opts...)
+}
+
+func (r *reads) count() int {
+	r.Lock()
+	defer r.Unlock()
+	return r.gets + r.lists
 }
 
 // store is a cache or an API server holding objs, with the operator's field indexes.

@@ -16,10 +16,28 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 )
+
+// liveReads counts the webhooks' reads of the API server.
+var liveReads = &reads{}
+
+// liveCounting is the manager the webhooks are set up with: its API reader counts their reads.
+type liveCounting struct {
+	manager.Manager
+}
+
+func (m liveCounting) GetAPIReader() client.Reader {
+	liveReads.Lock()
+	defer liveReads.Unlock()
+	if liveReads.Reader == nil {
+		liveReads.Reader = m.Manager.GetAPIReader()
+	}
+	return liveReads
+}
 
 // calloutCounter counts the admission requests the API server sends the operator's webhook server,
 // by namespace.
@@ -74,9 +92,14 @@ func (s countingServer) Register(path string, hook http.Handler) {
 const maxCalloutsPerPlan = 2 + 5
 
 var _ = Describe("Admission", func() {
-	It("costs a new plan with five assignments a call of the plan's two webhooks and one per assignment", func() {
+	It("costs a new plan with five assignments a call of the plan's two webhooks and one per assignment, and no read of the API server", func() {
+		withProfile(v1alpha1.BillingProfileSpec{Currency: "EUR", DefaultCostCenter: "sales", CostCenters: []v1alpha1.CostCenter{{Name: "sales"}}})
+		Eventually(func(g Gomega) {
+			g.Expect(cached.Get(ctx, client.ObjectKey{Name: v1alpha1.DefaultBillingProfileName}, &v1alpha1.BillingProfile{})).To(Succeed())
+		}).Should(Succeed())
 		ns := newNamespace()
 		alice := as("alice")
+		reads0 := liveReads.count()
 		Expect(alice.Create(ctx, newPlan(ns, "eul", "t-eul", 5, v1alpha1.Monthly))).To(Succeed())
 		for i := 1; i <= 5; i++ {
 			Expect(alice.Create(ctx, assignment(ns, fmt.Sprintf("a%d", i), "eul"))).To(Succeed())
@@ -100,9 +123,12 @@ var _ = Describe("Admission", func() {
 		}).Should(Succeed())
 
 		calls := callouts.in(ns)
+		live := liveReads.count() - reads0
 		slices.Sort(calls)
 		AddReportEntry("admission callouts for a new plan with 5 assignments", fmt.Sprintf("%d\n%s", len(calls), strings.Join(calls, "\n")), ReportEntryVisibilityAlways)
-		fmt.Fprintf(GinkgoWriter, "admission callouts for a new plan with 5 assignments: %d\n", len(calls))
+		AddReportEntry("the webhooks' reads of the API server for it", live, ReportEntryVisibilityAlways)
+		fmt.Fprintf(GinkgoWriter, "admission callouts for a new plan with 5 assignments: %d; the webhooks' live reads: %d\n", len(calls), live)
 		Expect(len(calls)).To(BeNumerically("<=", maxCalloutsPerPlan), "%q", calls)
+		Expect(live).To(BeZero(), "a correct request reads the cache alone")
 	})
 })

@@ -37,8 +37,9 @@ var (
 	k8sClient client.Client
 	fakeClock *clocktesting.FakeClock
 	operator  string
-	// operatorClient acts as the operator does.
+	// operatorClient acts as the operator does; cached reads the operator's cache.
 	operatorClient client.Client
+	cached         client.Reader
 	scheme         = testenv.Scheme()
 )
 
@@ -75,7 +76,8 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	fakeClock = clocktesting.NewFakeClock(suiteStart)
 	Expect(controller.SetupWithManager(ctx, mgr, fakeClock)).To(Succeed())
-	Expect(SetupWithManager(mgr, fakeClock, operator)).To(Succeed())
+	Expect(SetupWithManager(liveCounting{Manager: mgr}, fakeClock, operator)).To(Succeed())
+	cached = mgr.GetClient()
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())
