@@ -130,5 +130,13 @@ var _ = Describe("Admission", func() {
 		fmt.Fprintf(GinkgoWriter, "admission callouts for a new plan with 5 assignments: %d; the webhooks' live reads: %d\n", len(calls), live)
 		Expect(len(calls)).To(BeNumerically("<=", maxCalloutsPerPlan), "%q", calls)
 		Expect(live).To(BeZero(), "a correct request reads the cache alone")
+
+		By("a label or an annotation of a person's own on the plan or an assignment calls no webhook")
+		p := getPlan(Default, ns, "eul")
+		Expect(mergePatch(alice, p, `{"metadata":{"labels":{"team":"sales"},"annotations":{"argocd.argoproj.io/tracking-id":"acme:clp/eul"}}}`)).To(Succeed())
+		a := &v1alpha1.LicenseAssignment{}
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "a1"}, a)).To(Succeed())
+		Expect(mergePatch(alice, a, `{"metadata":{"labels":{"room":"berlin"}}}`)).To(Succeed())
+		Expect(callouts.in(ns)).To(HaveLen(len(calls)))
 	})
 })

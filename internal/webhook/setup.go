@@ -8,8 +8,9 @@
 //
 // The API server calls a webhook only for the requests it has something to say about: the
 // matchConditions of the markers keep the operator's own writes of orders and of status away from
-// the webhooks that would allow them at once, and an assignment's updates away from its webhook
-// unless its plan label changed. The markers name the operator as config/default deploys it,
+// the webhooks that would allow them at once, a plan's updates of metadata the webhooks do not
+// judge away from the plan's webhooks, and an assignment's updates away from its webhook unless
+// its plan label changed. The markers name the operator as config/default deploys it,
 // system:serviceaccount:license-operator-system:license-operator-controller-manager; the chart
 // renders its own ServiceAccount there. What a webhook held the operator to as well, that an
 // order's Approved condition never changes once set, the CRD holds (x-kubernetes-validations). An
