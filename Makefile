@@ -150,7 +150,7 @@ chart: manifests ## Copy the CRDs and the generated RBAC, webhook and policy man
 	cp config/rbac/role.yaml config/rbac/leader_election_role.yaml $(CHART)/files/rbac/
 	cp config/rbac/people/license_*_role.yaml $(CHART)/files/rbac/people/
 	cp config/webhook/manifests.yaml $(CHART)/files/webhook/
-	cp config/policy/ledger.yaml $(CHART)/files/policy/
+	cp config/policy/ledger.yaml config/policy/assignment_label.yaml $(CHART)/files/policy/
 
 .PHONY: helm-lint
 helm-lint: helm ## Lint the chart (also with --strict).

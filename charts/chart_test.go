@@ -227,6 +227,7 @@ func TestChartCopiesConfig(t *testing.T) {
 		"files/rbac/people/*.yaml":             "config/rbac/people/license_*_role.yaml",
 		"files/webhook/manifests.yaml":         "config/webhook/manifests.yaml",
 		"files/policy/ledger.yaml":             "config/policy/ledger.yaml",
+		"files/policy/assignment_label.yaml":   "config/policy/assignment_label.yaml",
 	}
 	base := func(paths []string) []string {
 		var names []string
@@ -310,6 +311,8 @@ var kustomizeObjects = []string{
 	"Deployment/license-operator-system/license-operator-controller-manager",
 	"ValidatingAdmissionPolicy/license-operator-ledger",
 	"ValidatingAdmissionPolicyBinding/license-operator-ledger",
+	"MutatingAdmissionPolicy/license-operator-assignment-plan-label",
+	"MutatingAdmissionPolicyBinding/license-operator-assignment-plan-label",
 	"Issuer/license-operator-system/license-operator-selfsigned-issuer",
 	"Certificate/license-operator-system/license-operator-serving-cert",
 	"MutatingWebhookConfiguration/license-operator-mutating-webhook-configuration",
@@ -469,6 +472,16 @@ func TestRBACAndPoliciesAreConfigs(t *testing.T) {
 		got := r.get(t, want.GetKind(), release+"-ledger")
 		if d := cmp.Diff(want.Object["spec"], got.Object["spec"]); d != "" {
 			t.Errorf("%s's spec differs from config/policy/ledger.yaml's (-config +chart); run `make chart`:\n%s", ref(got), d)
+		}
+	}
+	// The assignments' plan label: config/policy/assignment_label.yaml's policy and binding.
+	for _, want := range readConfig(t, "config/policy/assignment_label.yaml") {
+		got := r.get(t, want.GetKind(), release+"-assignment-plan-label")
+		if want.GetKind() == "MutatingAdmissionPolicyBinding" {
+			_ = unstructured.SetNestedField(want.Object, release+"-assignment-plan-label", "spec", "policyName")
+		}
+		if d := cmp.Diff(want.Object["spec"], got.Object["spec"]); d != "" {
+			t.Errorf("%s's spec differs from config/policy/assignment_label.yaml's (-config +chart); run `make chart`:\n%s", ref(got), d)
 		}
 	}
 }
@@ -697,6 +710,17 @@ func checkWiring(t *testing.T, r rendered, w wiring) {
 				}
 				if w.certManager == (len(cc.CABundle) != 0) {
 					t.Errorf("%s: caBundle %q with cert-manager %v", ref(o), cc.CABundle, w.certManager)
+				}
+				// The operator's own writes are kept away by its user name: the ServiceAccount the pods run as.
+				conditions, _, _ := unstructured.NestedSlice(wh.(map[string]any), "matchConditions")
+				for _, c := range conditions {
+					expr := c.(map[string]any)["expression"].(string)
+					if !strings.Contains(expr, "system:serviceaccount:") {
+						continue
+					}
+					if want := "request.userInfo.username != 'system:serviceaccount:" + ns + ":" + pod.Spec.ServiceAccountName + "'"; expr != want {
+						t.Errorf("%s: the matchCondition %q, want %q", ref(o), expr, want)
+					}
 				}
 			}
 		}
@@ -998,7 +1022,7 @@ func TestInstall(t *testing.T) {
 		}
 	}
 	sort.Strings(kinds)
-	wantKinds := []string{"ClusterRole", "ClusterRoleBinding", "Deployment", "MutatingWebhookConfiguration", "Role", "RoleBinding", "Service",
+	wantKinds := []string{"ClusterRole", "ClusterRoleBinding", "Deployment", "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding", "MutatingWebhookConfiguration", "Role", "RoleBinding", "Service",
 		"ServiceAccount", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "ValidatingWebhookConfiguration"}
 	if d := cmp.Diff(wantKinds, kinds); d != "" {
 		t.Errorf("the kinds installed (-want +got):\n%s", d)

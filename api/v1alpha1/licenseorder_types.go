@@ -279,6 +279,7 @@ type LicenseOrderStatus struct {
 // +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
 // +kubebuilder:printcolumn:name="Charge",type=string,JSONPath=`.status.charge.amount`,priority=1
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.reason`,priority=1
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.status) || !has(oldSelf.status.conditions) || !oldSelf.status.conditions.exists(c, c.type == 'Approved' && (c.status == 'True' || c.status == 'False')) || (has(self.status) && has(self.status.conditions) && self.status.conditions.filter(c, c.type == 'Approved').map(c, c.status) == oldSelf.status.conditions.filter(c, c.type == 'Approved').map(c, c.status))",fieldPath=".status.conditions",message="the Approved condition of an order is an approval (True) or a denial (False) that never changes once set, not even by the operator"
 
 // LicenseOrder is one immutable order event against a plan: an entry of the order history and
 // of the billing ledger. The operator creates it; it outlives the plan.

@@ -220,7 +220,9 @@ var _ = Describe("The order loop", func() {
 				if c := meta.FindStatusCondition(a.Status.Conditions, v1alpha1.AssignmentAssigned); c != nil {
 					reasons[a.Name] = c.Reason
 				}
-				g.Expect(a.Labels).NotTo(HaveKey(v1alpha1.PlanLabel), "the controller spends no write on a label")
+				// The plan label is set at admission (config/policy); the controller writes the status alone.
+				g.Expect(a.Labels).To(Equal(map[string]string{v1alpha1.PlanLabel: a.Spec.Plan}), a.Name)
+				g.Expect(a.ManagedFields).NotTo(ContainElement(And(HaveField("Manager", FieldOwner), HaveField("Subresource", ""))), "the controller spends no write on a label")
 			}
 			g.Expect(reasons).To(Equal(map[string]string{
 				"a1": v1alpha1.ReasonLicensed, "a2": v1alpha1.ReasonLicensed, "a3": v1alpha1.ReasonOverLicensed,

@@ -20,9 +20,9 @@ import (
 const PolicyTimeout = 30 * time.Second
 
 // InstallPolicies creates the admission policies of config/policy under root (the ledger's
-// ValidatingAdmissionPolicy and its binding: every YAML manifest there but kustomization.yaml) on
-// the API server c talks to, and returns once the API server enforces them. c must be a cluster
-// admin.
+// ValidatingAdmissionPolicy and its binding, the MutatingAdmissionPolicy that labels assignments
+// with their plan and its binding: every YAML manifest there but kustomization.yaml) on the API
+// server c talks to, and returns once the API server enforces them. c must be a cluster admin.
 //
 // The API server loads policies from its informers and compiles them about once a second, so a
 // policy is not in force the moment it is created. Nor does its status tell: status.typeChecking is
@@ -32,19 +32,92 @@ const PolicyTimeout = 30 * time.Second
 // tries a dry-run create of that ConfigMap until it is refused. The API server compiles every
 // policy and binding its informers hold at once, and its informers receive objects in the order
 // they were created: when the probe is refused, the policies created before it are in force too.
-// The probe is then deleted.
+// The probe is then deleted. MutatingAdmissionPolicies are loaded by informers of their own: a
+// probe MutatingAdmissionPolicy, which labels one ConfigMap name, is tried the same way.
 func InstallPolicies(ctx context.Context, c client.Client, root string) error {
 	dir := filepath.Join(root, "config", "policy")
 	objs, err := samples.Read(dir)
 	if err != nil {
 		return fmt.Errorf("the policies of %s: %w", dir, err)
 	}
+	mutating := false
 	for _, o := range objs {
 		if err := c.Create(ctx, o.Obj); err != nil {
 			return fmt.Errorf("create %s %s from %s: %w", o.Obj.GetKind(), o.Obj.GetName(), o.File, err)
 		}
+		mutating = mutating || o.Obj.GetKind() == "MutatingAdmissionPolicy"
 	}
-	return waitForPolicies(ctx, c)
+	if err := waitForPolicies(ctx, c); err != nil || !mutating {
+		return err
+	}
+	return waitForMutatingPolicies(ctx, c)
+}
+
+// waitForMutatingPolicies returns once the API server applies the MutatingAdmissionPolicies created
+// before it was called, using a probe policy that labels one ConfigMap name (see InstallPolicies).
+func waitForMutatingPolicies(ctx context.Context, c client.Client) error {
+	probe := "license-operator-policy-probe-" + utilrand.String(5)
+	fail := admissionregistrationv1.Fail
+	policy := &admissionregistrationv1.MutatingAdmissionPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: probe},
+		Spec: admissionregistrationv1.MutatingAdmissionPolicySpec{
+			FailurePolicy:      &fail,
+			ReinvocationPolicy: admissionregistrationv1.NeverReinvocationPolicy,
+			MatchConstraints: &admissionregistrationv1.MatchResources{
+				ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
+					RuleWithOperations: admissionregistrationv1.RuleWithOperations{
+						Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+						Rule:       admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"configmaps"}},
+					},
+				}},
+			},
+			MatchConditions: []admissionregistrationv1.MatchCondition{{Name: "probe", Expression: fmt.Sprintf("object.metadata.name == %q", probe)}},
+			Mutations: []admissionregistrationv1.Mutation{{
+				PatchType:          admissionregistrationv1.PatchTypeApplyConfiguration,
+				ApplyConfiguration: &admissionregistrationv1.ApplyConfiguration{Expression: `Object{metadata: Object.metadata{labels: {"probe": "in-force"}}}`},
+			}},
+		},
+	}
+	if err := c.Create(ctx, policy); err != nil {
+		return fmt.Errorf("create the probe mutating policy %s: %w", probe, err)
+	}
+	binding := &admissionregistrationv1.MutatingAdmissionPolicyBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: probe},
+		Spec:       admissionregistrationv1.MutatingAdmissionPolicyBindingSpec{PolicyName: probe},
+	}
+	err := c.Create(ctx, binding)
+	if err == nil {
+		err = waitForLabel(ctx, c, probe)
+	} else {
+		err = fmt.Errorf("create the probe mutating binding %s: %w", probe, err)
+	}
+	for _, o := range []client.Object{binding, policy} {
+		if derr := c.Delete(context.WithoutCancel(ctx), o); client.IgnoreNotFound(derr) != nil && err == nil {
+			err = fmt.Errorf("delete the mutating policy probe %s: %w", probe, derr)
+		}
+	}
+	return err
+}
+
+// waitForLabel tries a dry-run create of the ConfigMap the probe mutating policy labels until it
+// comes back labelled.
+func waitForLabel(ctx context.Context, c client.Client, probe string) error {
+	deadline := time.Now().Add(PolicyTimeout)
+	for {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceDefault, Name: probe}}
+		err := c.Create(ctx, cm, client.DryRunAll)
+		if err == nil && cm.Labels["probe"] == "in-force" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the API server did not apply the mutating admission policies within %s (the probe's dry run answered: %v, labels %v)", PolicyTimeout, err, cm.Labels)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // waitForPolicies returns once the API server enforces the policies created before it was called,

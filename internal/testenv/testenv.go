@@ -61,6 +61,23 @@ func Environment(root string, webhooks bool) *envtest.Environment {
 	return env
 }
 
+// OperatorUsername is the user name the operator acts as when config/default deploys it: its
+// ServiceAccount license-operator-controller-manager in the namespace license-operator-system. The
+// matchConditions of the webhook configurations keep this user's own writes away from the webhooks
+// that have nothing to say about them.
+const OperatorUsername = "system:serviceaccount:license-operator-system:license-operator-controller-manager"
+
+// OperatorConfig adds to env a cluster admin named OperatorUsername and returns its config: a
+// manager run with it acts as the deployed operator, and its writes reach the webhooks as the
+// deployed operator's do.
+func OperatorConfig(env *envtest.Environment) (*rest.Config, error) {
+	u, err := env.AddUser(envtest.User{Name: OperatorUsername, Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("add the operator's user %s: %w", OperatorUsername, err)
+	}
+	return u.Config(), nil
+}
+
 // ManagerOptions are the options of a manager for env: the operator's cache (cachecfg), no metrics
 // or health endpoints, and the webhook server where env's API server calls it.
 func ManagerOptions(env *envtest.Environment, scheme *runtime.Scheme) ctrl.Options {

@@ -2,9 +2,7 @@ package webhook
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -17,16 +15,23 @@ import (
 	"github.com/partnerops/license-operator/internal/lookup"
 )
 
-// +kubebuilder:webhook:path=/validate-licensing-partnerops-io-v1alpha1-licenseassignment,mutating=false,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=licenseassignments,verbs=create;update,versions=v1alpha1,name=vlicenseassignment.licensing.partnerops.io,admissionReviewVersions=v1
+// +kubebuilder:webhook:path=/validate-licensing-partnerops-io-v1alpha1-licenseassignment,mutating=false,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=licenseassignments,verbs=create;update,versions=v1alpha1,name=vlicenseassignment.licensing.partnerops.io,admissionReviewVersions=v1,patch=`{"matchConditions":[{"name":"create-or-plan-label-changed","expression":"request.operation == 'CREATE' || !has(object.metadata.labels) || !('licensing.partnerops.io/plan' in object.metadata.labels) || object.metadata.labels['licensing.partnerops.io/plan'] != object.spec.plan"}]}`
 
 // assignmentValidator refuses a new assignment when every license of its plan is assigned, unless
 // the plan is being increased to cover it, as the portal refuses a user or endpoint that no
 // license covers. It holds the label licensing.partnerops.io/plan equal to spec.plan, on create and
-// on every update: the label is how a plan's assignments are found.
+// on every update: the label is how a plan's assignments are found. The MutatingAdmissionPolicy of
+// config/policy/assignment_label.yaml sets the label on create; the API server calls this webhook on
+// an update only when the label no longer mirrors spec.plan (the matchCondition above), that is,
+// only to refuse it.
 type assignmentValidator struct {
+	// client is the manager's cache: the plan and its assignments are read there, and a plan it
+	// does not hold yet from live.
 	client client.Reader
-	// plans reads the plan from the API server: an increase just made lets its assignments in.
-	plans client.Reader
+	// live reads the plan and counts its assignments on the API server when the cache says every
+	// license is assigned: a refusal rests on what the API server holds (an increase just made lets
+	// its assignments in).
+	live client.Reader
 }
 
 func (v *assignmentValidator) ValidateCreate(ctx context.Context, a *v1alpha1.LicenseAssignment) (admission.Warnings, error) {
@@ -34,21 +39,38 @@ func (v *assignmentValidator) ValidateCreate(ctx context.Context, a *v1alpha1.Li
 		return nil, err
 	}
 	plan := &v1alpha1.CustomerLicensePlan{}
-	if err := v.plans.Get(ctx, client.ObjectKey{Namespace: a.Namespace, Name: a.Spec.Plan}, plan); err != nil {
-		if apierrors.IsNotFound(err) {
-			return admission.Warnings{fmt.Sprintf("plan %q does not exist (yet): the assignment is not Assigned until it does and has a free license", a.Spec.Plan)}, nil
-		}
-		return nil, apierrors.NewInternalError(err)
+	key := client.ObjectKey{Namespace: a.Namespace, Name: a.Spec.Plan}
+	if err := (cacheFirst{cache: v.client, live: v.live}).Get(ctx, key, plan); err != nil {
+		return v.noPlan(a, err)
 	}
 	assigned, err := lookup.CountCachedAssignments(ctx, v.client, a.Namespace, a.Spec.Plan)
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}
-	if v := licensing.AssignmentRoom(plan.Name, plan.Spec, plan.Status, assigned); !v.Passed() {
+	room := licensing.AssignmentRoom(plan.Name, plan.Spec, plan.Status, assigned)
+	if !room.Passed() {
+		// Confirmed on the API server: its plan and its count of the plan's assignments.
+		if err := v.live.Get(ctx, key, plan); err != nil {
+			return v.noPlan(a, err)
+		}
+		if assigned, err = lookup.CountAssignments(ctx, v.live, a.Namespace, a.Spec.Plan); err != nil {
+			return nil, apierrors.NewInternalError(err)
+		}
+		room = licensing.AssignmentRoom(plan.Name, plan.Spec, plan.Status, assigned)
+	}
+	if !room.Passed() {
 		return nil, apierrors.NewInvalid(schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "LicenseAssignment"}, a.Name,
-			field.ErrorList{field.Invalid(field.NewPath("spec", "plan"), a.Spec.Plan, v.Message)})
+			field.ErrorList{field.Invalid(field.NewPath("spec", "plan"), a.Spec.Plan, room.Message)})
 	}
 	return nil, nil
+}
+
+// noPlan answers an assignment whose plan could not be read: a warning when it does not exist.
+func (v *assignmentValidator) noPlan(a *v1alpha1.LicenseAssignment, err error) (admission.Warnings, error) {
+	if apierrors.IsNotFound(err) {
+		return admission.Warnings{fmt.Sprintf("plan %q does not exist (yet): the assignment is not Assigned until it does and has a free license", a.Spec.Plan)}, nil
+	}
+	return nil, apierrors.NewInternalError(err)
 }
 
 func (v *assignmentValidator) ValidateUpdate(_ context.Context, _, a *v1alpha1.LicenseAssignment) (admission.Warnings, error) {
@@ -72,29 +94,4 @@ func planLabelMirrors(a *v1alpha1.LicenseAssignment) error {
 
 func (v *assignmentValidator) ValidateDelete(context.Context, *v1alpha1.LicenseAssignment) (admission.Warnings, error) {
 	return nil, nil
-}
-
-// +kubebuilder:webhook:path=/mutate-licensing-partnerops-io-v1alpha1-licenseassignment,mutating=true,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=licenseassignments,verbs=create,versions=v1alpha1,name=mlicenseassignment.licensing.partnerops.io,admissionReviewVersions=v1
-
-// assignmentLabeler gives a new assignment the label licensing.partnerops.io/plan with its
-// spec.plan, so that `kubectl get lasg -l licensing.partnerops.io/plan=<plan>` lists a plan's
-// assignments; spec.plan never changes, so neither does the label, and no controller writes it.
-type assignmentLabeler struct{}
-
-func (assignmentLabeler) Handle(_ context.Context, req admission.Request) admission.Response {
-	obj := map[string]any{}
-	if err := json.Unmarshal(req.Object.Raw, &obj); err != nil {
-		return admission.Errored(http.StatusBadRequest, err)
-	}
-	plan, _ := mapOf(obj, "spec")["plan"].(string)
-	labels := mapOf(mapOf(obj, "metadata"), "labels")
-	if plan == "" || labels[v1alpha1.PlanLabel] == plan {
-		return admission.Allowed("")
-	}
-	labels[v1alpha1.PlanLabel] = plan
-	raw, err := json.Marshal(obj)
-	if err != nil {
-		return admission.Errored(http.StatusInternalServerError, err)
-	}
-	return admission.PatchResponseFromRaw(req.Object.Raw, raw)
 }

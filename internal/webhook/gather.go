@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -11,9 +12,50 @@ import (
 	"github.com/partnerops/license-operator/internal/lookup"
 )
 
+// readers are where admission reads: cache is the manager's cache, live the API server, and
+// objects what the catalog and the BillingProfile are read from, either cacheFirst (to judge) or
+// live (to confirm a refusal).
+type readers struct {
+	cache, live, objects client.Reader
+}
+
+// judging reads the catalog and the BillingProfile from the cache, and from the API server what the
+// cache does not hold.
+func judging(cache, live client.Reader) readers {
+	return readers{cache: cache, live: live, objects: cacheFirst{cache: cache, live: live}}
+}
+
+// confirming reads the catalog and the BillingProfile from the API server: a refusal rests on what
+// the API server holds, so that a cache a moment behind (a product or a cost center applied just
+// before, with kubectl apply -f of a directory or GitOps) never refuses.
+func (r readers) confirming() readers {
+	return readers{cache: r.cache, live: r.live, objects: r.live}
+}
+
+// cacheFirst reads an object from the manager's cache and, when the cache does not hold it, from
+// the API server: an object created a moment before counts at once, and a correct request costs
+// no read of the API server. Lists come from the cache.
+type cacheFirst struct {
+	cache, live client.Reader
+}
+
+func (r cacheFirst) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	err := r.cache.Get(ctx, key, obj, opts...)
+	if apierrors.IsNotFound(err) {
+		return r.live.Get(ctx, key, obj, opts...)
+	}
+	return err
+}
+
+func (r cacheFirst) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	return r.cache.List(ctx, list, opts...)
+}
+
 // previewInput gathers what the rules and the preview need to judge a plan's spec, as the plan
-// controller gathers it; the catalog, the BillingProfile and the customer's trials come from live.
-func previewInput(ctx context.Context, c, live client.Reader, p *v1alpha1.CustomerLicensePlan, clk clock.PassiveClock) (licensing.PreviewInput, error) {
+// controller gathers it: the catalog and the BillingProfile from r.objects, the customer's plans,
+// the plan's orders and assignments from the cache, and the customer's trials from the API server.
+func previewInput(ctx context.Context, r readers, p *v1alpha1.CustomerLicensePlan, clk clock.PassiveClock) (licensing.PreviewInput, error) {
+	c, live := r.cache, r.live
 	in := licensing.PreviewInput{Plan: p.Name, DueInput: licensing.DueInput{
 		Spec: p.Spec, Status: p.Status, Created: p.CreationTimestamp.Time, Now: clk.Now(),
 		ExpiredWithSpec: licensing.ExpiredOnSpec(p.Spec, p.Status, nil, p.Generation),
@@ -22,10 +64,10 @@ func previewInput(ctx context.Context, c, live client.Reader, p *v1alpha1.Custom
 		in.Created = in.Now
 	}
 	var err error
-	if in.Catalog, err = lookup.PlanCatalog(ctx, live, p); err != nil {
+	if in.Catalog, err = lookup.PlanCatalog(ctx, r.objects, p); err != nil {
 		return in, err
 	}
-	profile, err := lookup.GetProfile(ctx, live)
+	profile, err := lookup.GetProfile(ctx, r.objects)
 	if err != nil {
 		return in, err
 	}

@@ -171,6 +171,12 @@ var _ = Describe("What a person writes in metadata", func() {
 		Expect(mergePatch(alice, a, `{"metadata":{"labels":{"room":"berlin"}}}`)).To(Succeed(), "other labels are the user's")
 		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "a1"}, a)).To(Succeed())
 		Expect(a.Labels).To(Equal(map[string]string{v1alpha1.PlanLabel: "eul", "room": "berlin"}))
+
+		By("a new assignment gets the label from its spec.plan, whatever it carried, and keeps its own labels")
+		a2 := assignment(ns, "a2", "eul")
+		a2.Labels = map[string]string{v1alpha1.PlanLabel: "other", "room": "paris"}
+		Expect(alice.Create(ctx, a2)).To(Succeed())
+		Expect(a2.Labels).To(Equal(map[string]string{v1alpha1.PlanLabel: "eul", "room": "paris"}))
 	})
 })
 

@@ -21,8 +21,8 @@ import (
 	"github.com/partnerops/license-operator/internal/lookup"
 )
 
-// +kubebuilder:webhook:path=/mutate-licensing-partnerops-io-v1alpha1-licenseorder-status,mutating=true,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=licenseorders/status,verbs=update,versions=v1alpha1,name=mlicenseorder-status.licensing.partnerops.io,admissionReviewVersions=v1
-// +kubebuilder:webhook:path=/validate-licensing-partnerops-io-v1alpha1-licenseorder,mutating=false,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=licenseorders;licenseorders/status,verbs=create;update,versions=v1alpha1,name=vlicenseorder.licensing.partnerops.io,admissionReviewVersions=v1
+// +kubebuilder:webhook:path=/mutate-licensing-partnerops-io-v1alpha1-licenseorder-status,mutating=true,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=licenseorders/status,verbs=update,versions=v1alpha1,name=mlicenseorder-status.licensing.partnerops.io,admissionReviewVersions=v1,patch=`{"matchConditions":[{"name":"not-the-operator","expression":"request.userInfo.username != 'system:serviceaccount:license-operator-system:license-operator-controller-manager'"}]}`
+// +kubebuilder:webhook:path=/validate-licensing-partnerops-io-v1alpha1-licenseorder,mutating=false,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=licenseorders;licenseorders/status,verbs=create;update,versions=v1alpha1,name=vlicenseorder.licensing.partnerops.io,admissionReviewVersions=v1,patch=`{"matchConditions":[{"name":"not-the-operator","expression":"request.userInfo.username != 'system:serviceaccount:license-operator-system:license-operator-controller-manager'"}]}`
 
 // +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
 
@@ -87,8 +87,9 @@ func suffix(message string) string {
 // the BillingProfile's separation of duties keeps them from deciding an order they requested.
 // Approved never changes once set, not even by the operator.
 type orderValidator struct {
+	// client is the manager's client: the BillingProfile is read from its cache.
 	client client.Client
-	// live reads the BillingProfile from the API server.
+	// live reads the BillingProfile from the API server, to confirm a refusal.
 	live     client.Reader
 	operator string
 }
@@ -133,8 +134,16 @@ func (v *orderValidator) ValidateUpdate(ctx context.Context, old, o *v1alpha1.Li
 	if !allowed {
 		return nil, apierrors.NewForbidden(gr, o.Name, fmt.Errorf("user %q may not approve orders in namespace %s: approving needs the verb approve on licenseorders (the license-approver role)", req.UserInfo.Username, o.Namespace))
 	}
-	profile, err := lookup.GetProfile(ctx, v.live)
+	// The separation of duties, as the cached BillingProfile says, and as the API server's says
+	// when that refuses.
+	profile, err := lookup.GetProfile(ctx, cacheFirst{cache: v.client, live: v.live})
 	if err != nil {
+		return nil, apierrors.NewInternalError(err)
+	}
+	if licensing.MayDecide(lookup.ProfileSpec(profile), o.Spec.RequestedBy, req.UserInfo.Username) == nil {
+		return nil, nil
+	}
+	if profile, err = lookup.GetProfile(ctx, v.live); err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}
 	if err := licensing.MayDecide(lookup.ProfileSpec(profile), o.Spec.RequestedBy, req.UserInfo.Username); err != nil {

@@ -21,8 +21,8 @@ import (
 	"github.com/partnerops/license-operator/internal/lookup"
 )
 
-// +kubebuilder:webhook:path=/mutate-licensing-partnerops-io-v1alpha1-customerlicenseplan,mutating=true,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=customerlicenseplans,verbs=create;update,versions=v1alpha1,name=mcustomerlicenseplan.licensing.partnerops.io,admissionReviewVersions=v1
-// +kubebuilder:webhook:path=/validate-licensing-partnerops-io-v1alpha1-customerlicenseplan,mutating=false,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=customerlicenseplans,verbs=create;update,versions=v1alpha1,name=vcustomerlicenseplan.licensing.partnerops.io,admissionReviewVersions=v1
+// +kubebuilder:webhook:path=/mutate-licensing-partnerops-io-v1alpha1-customerlicenseplan,mutating=true,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=customerlicenseplans,verbs=create;update,versions=v1alpha1,name=mcustomerlicenseplan.licensing.partnerops.io,admissionReviewVersions=v1,patch=`{"matchConditions":[{"name":"create-spec-or-requested-by-changed","expression":"request.operation == 'CREATE' || object.spec != oldObject.spec || (has(object.metadata.annotations) && 'licensing.partnerops.io/requested-by' in object.metadata.annotations ? object.metadata.annotations['licensing.partnerops.io/requested-by'] : '') != (has(oldObject.metadata.annotations) && 'licensing.partnerops.io/requested-by' in oldObject.metadata.annotations ? oldObject.metadata.annotations['licensing.partnerops.io/requested-by'] : '')"}]}`
+// +kubebuilder:webhook:path=/validate-licensing-partnerops-io-v1alpha1-customerlicenseplan,mutating=false,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=customerlicenseplans,verbs=create;update,versions=v1alpha1,name=vcustomerlicenseplan.licensing.partnerops.io,admissionReviewVersions=v1,patch=`{"matchConditions":[{"name":"create-spec-requested-by-or-cancellation-finalizer-changed","expression":"request.operation == 'CREATE' || object.spec != oldObject.spec || (has(object.metadata.annotations) && 'licensing.partnerops.io/requested-by' in object.metadata.annotations ? object.metadata.annotations['licensing.partnerops.io/requested-by'] : '') != (has(oldObject.metadata.annotations) && 'licensing.partnerops.io/requested-by' in oldObject.metadata.annotations ? oldObject.metadata.annotations['licensing.partnerops.io/requested-by'] : '') || (has(oldObject.metadata.finalizers) && 'licensing.partnerops.io/cancellation' in oldObject.metadata.finalizers && !(has(object.metadata.finalizers) && 'licensing.partnerops.io/cancellation' in object.metadata.finalizers))"}]}`
 
 // planDefaulter records who changed a plan's spec, fills in its defaults, and gives a new plan the
 // cancellation finalizer. It edits the object
@@ -31,7 +31,12 @@ import (
 //
 // The requested-by annotation is the user of the request that created the plan or last changed
 // its spec; on any other update it keeps its value, so nobody can set it to someone else.
+//
+// The API server calls it for a create, and for an update that changes the spec or the
+// requested-by annotation (the matchCondition above): another update of the metadata (a label, a
+// finalizer, GitOps' own annotations) leaves both as they are.
 type planDefaulter struct {
+	// client reads the BillingProfile: the cache, or the API server when the cache has none.
 	client client.Reader
 	clock  clock.PassiveClock
 }
@@ -109,10 +114,15 @@ func mapOf(m map[string]any, key string) map[string]any {
 // cancellation finalizer (a plan deleted without it would skip its Cancellation order), the
 // requested-by annotation names the user of the request that created the plan or last changed
 // its spec (planDefaulter sets it: this holds it against any later mutation), and the spec of a
-// plan being deleted no longer changes.
+// plan being deleted no longer changes. The API server calls it for a create, and for an update that
+// changes the spec or the requested-by annotation or removes the cancellation finalizer (the
+// matchCondition above): it allows every other update of the metadata.
 type planValidator struct {
+	// client is the manager's cache: the spec is judged with the catalog and the BillingProfile
+	// it holds (or, for what it does not hold, the API server's).
 	client client.Reader
-	// live reads the catalog and the BillingProfile from the API server.
+	// live reads from the API server: a refusal is judged again with the catalog and the
+	// BillingProfile it holds, and stands only if that refuses too.
 	live  client.Reader
 	clock clock.PassiveClock
 	// operator is the user name the operator acts as.
@@ -184,11 +194,20 @@ func (v *planValidator) ValidateDelete(context.Context, *v1alpha1.CustomerLicens
 }
 
 func (v *planValidator) validate(ctx context.Context, p *v1alpha1.CustomerLicensePlan) (admission.Warnings, error) {
-	in, err := previewInput(ctx, v.client, v.live, p, v.clock)
+	r := judging(v.client, v.live)
+	in, err := previewInput(ctx, r, p, v.clock)
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}
-	if verdict := licensing.JudgeSpec(in); !verdict.Passed() {
+	verdict := licensing.JudgeSpec(in)
+	if !verdict.Passed() {
+		// The cache may be a moment behind: the refusal stands only on what the API server holds.
+		if in, err = previewInput(ctx, r.confirming(), p, v.clock); err != nil {
+			return nil, apierrors.NewInternalError(err)
+		}
+		verdict = licensing.JudgeSpec(in)
+	}
+	if !verdict.Passed() {
 		path, value := fieldOf(verdict.Reason, p)
 		return nil, apierrors.NewInvalid(schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "CustomerLicensePlan"}, p.Name,
 			field.ErrorList{field.Invalid(path, value, verdict.Reason+": "+verdict.Message)})

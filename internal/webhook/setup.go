@@ -5,6 +5,16 @@
 // metadata (the cancellation finalizer, requested-by, an assignment's plan label), let approvers
 // approve (never their own orders under separation of duties), and refuse assignments that no
 // license covers.
+//
+// The API server calls a webhook only for the requests it has something to say about: the
+// matchConditions of the markers keep the operator's own writes of orders and of status away from
+// the webhooks that would allow them at once, a plan's updates of metadata the webhooks do not
+// judge away from the plan's webhooks, and an assignment's updates away from its webhook unless
+// its plan label changed. The markers name the operator as config/default deploys it,
+// system:serviceaccount:license-operator-system:license-operator-controller-manager; the chart
+// renders its own ServiceAccount there. What a webhook held the operator to as well, that an
+// order's Approved condition never changes once set, the CRD holds (x-kubernetes-validations). An
+// assignment's plan label is set by a MutatingAdmissionPolicy (config/policy), not a webhook.
 package webhook
 
 import (
@@ -25,22 +35,21 @@ import (
 const (
 	planMutatePath        = "/mutate-licensing-partnerops-io-v1alpha1-customerlicenseplan"
 	orderStatusMutatePath = "/mutate-licensing-partnerops-io-v1alpha1-licenseorder-status"
-	assignmentMutatePath  = "/mutate-licensing-partnerops-io-v1alpha1-licenseassignment"
 	statusValidatePath    = "/validate-licensing-partnerops-io-v1alpha1-status"
 )
 
 // SetupWithManager registers every webhook with the manager's webhook server. operator is the user
 // name the operator itself acts as (OperatorUsername): only it may write LicenseOrders.
 func SetupWithManager(mgr ctrl.Manager, clk clock.PassiveClock, operator string) error {
+	// The webhooks judge with what the manager's cache holds, and read from the API server only
+	// what the cache does not hold yet and what a refusal rests on: what was applied a moment
+	// before (kubectl apply -f of a directory, GitOps) never refuses, and a correct request costs
+	// no read of the API server.
 	c := mgr.GetClient()
-	// The catalog, the BillingProfile and the plan an assignment names are read from the API
-	// server, not the cache: what was applied a moment before (kubectl apply -f of a directory,
-	// GitOps) counts at once.
 	live := mgr.GetAPIReader()
 	server := mgr.GetWebhookServer()
-	server.Register(planMutatePath, &webhook.Admission{Handler: &planDefaulter{client: live, clock: clk}})
+	server.Register(planMutatePath, &webhook.Admission{Handler: &planDefaulter{client: cacheFirst{cache: c, live: live}, clock: clk}})
 	server.Register(orderStatusMutatePath, &webhook.Admission{Handler: &approvalStamper{operator: operator, clock: clk}})
-	server.Register(assignmentMutatePath, &webhook.Admission{Handler: assignmentLabeler{}})
 	server.Register(statusValidatePath, &webhook.Admission{Handler: statusGuard{operator: operator}})
 	if err := ctrl.NewWebhookManagedBy(mgr, &v1alpha1.CustomerLicensePlan{}).
 		WithValidator(&planValidator{client: c, live: live, clock: clk, operator: operator}).Complete(); err != nil {
@@ -51,7 +60,7 @@ func SetupWithManager(mgr ctrl.Manager, clk clock.PassiveClock, operator string)
 		return err
 	}
 	return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.LicenseAssignment{}).
-		WithValidator(&assignmentValidator{client: c, plans: live}).Complete()
+		WithValidator(&assignmentValidator{client: c, live: live}).Complete()
 }
 
 // OperatorUsername asks the API server who the operator is (a SelfSubjectReview): in a cluster,

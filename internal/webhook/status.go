@@ -7,7 +7,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
-// +kubebuilder:webhook:path=/validate-licensing-partnerops-io-v1alpha1-status,mutating=false,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=customerlicenseplans/status;licenseassignments/status,verbs=update,versions=v1alpha1,name=vstatus.licensing.partnerops.io,admissionReviewVersions=v1
+// +kubebuilder:webhook:path=/validate-licensing-partnerops-io-v1alpha1-status,mutating=false,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=customerlicenseplans/status;licenseassignments/status,verbs=update,versions=v1alpha1,name=vstatus.licensing.partnerops.io,admissionReviewVersions=v1,patch=`{"matchConditions":[{"name":"not-the-operator","expression":"request.userInfo.username != 'system:serviceaccount:license-operator-system:license-operator-controller-manager'"}]}`
 
 // statusGuard keeps the status of plans and assignments to the operator: a plan's status is its
 // record of the orders applied (revision, licenses in force, what was billed), and an assignment's

@@ -37,7 +37,10 @@ var (
 	k8sClient client.Client
 	fakeClock *clocktesting.FakeClock
 	operator  string
-	scheme    = testenv.Scheme()
+	// operatorClient acts as the operator does; cached reads the operator's cache.
+	operatorClient client.Client
+	cached         client.Reader
+	scheme         = testenv.Scheme()
 )
 
 var suiteStart = testenv.SuiteStart
@@ -57,14 +60,24 @@ var _ = BeforeSuite(func() {
 	cfg, k8sClient, err = testenv.Start(testEnv)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(testenv.InstallPolicies(ctx, k8sClient, filepath.Join("..", ".."))).To(Succeed())
-	operator, err = OperatorUsername(ctx, cfg)
+	// The operator acts as its own user, as deployed (config/default's ServiceAccount), not as the
+	// cluster admin the tests' k8sClient is.
+	operatorCfg, err := testenv.OperatorConfig(testEnv)
+	Expect(err).NotTo(HaveOccurred())
+	operator, err = OperatorUsername(ctx, operatorCfg)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(operator).To(Equal(testenv.OperatorUsername))
+	operatorClient, err = client.New(operatorCfg, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
 
-	mgr, err := ctrl.NewManager(cfg, testenv.ManagerOptions(testEnv, scheme))
+	opts := testenv.ManagerOptions(testEnv, scheme)
+	opts.WebhookServer = countingServer{Server: opts.WebhookServer, calls: callouts}
+	mgr, err := ctrl.NewManager(operatorCfg, opts)
 	Expect(err).NotTo(HaveOccurred())
 	fakeClock = clocktesting.NewFakeClock(suiteStart)
 	Expect(controller.SetupWithManager(ctx, mgr, fakeClock)).To(Succeed())
-	Expect(SetupWithManager(mgr, fakeClock, operator)).To(Succeed())
+	Expect(SetupWithManager(liveCounting{Manager: mgr}, fakeClock, operator)).To(Succeed())
+	cached = mgr.GetClient()
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())
