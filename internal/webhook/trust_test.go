@@ -80,7 +80,9 @@ var _ = Describe("The preview of a backdated plan", func() {
 			}
 			g.Expect(charged).To(HaveLen(14))
 			g.Expect(charged).To(HaveEach(HaveSuffix(" 90.00")))
-			g.Expect(getPlan(g, ns, "eul").Status.Billing.TotalBilled).To(Equal(v1alpha1.Amount("1260.00")))
+			billing := getPlan(g, ns, "eul").Status.Billing
+			g.Expect(billing).NotTo(BeNil())
+			g.Expect(billing.TotalBilled).To(Equal(v1alpha1.Amount("1260.00")))
 		}).Should(Succeed())
 	})
 })
