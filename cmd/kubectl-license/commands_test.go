@@ -323,3 +323,28 @@ var _ = Describe("kubectl license", Ordered, func() {
 		Expect(r.stderr).To(Equal(fmt.Sprintf("error: you may not get customerlicenseplans in namespace %s (kubectl auth can-i get customerlicenseplans -n %s)\n", ns, ns)))
 	})
 })
+
+// A plan deleted and declared again under its name is another plan: its status shows its own
+// orders, while the history keeps both.
+var _ = It("shows a plan declared again with its own orders, and the history with both", func() {
+	ns := newNamespace()
+	alice := as("alice")
+	Expect(alice.Create(ctx, plan(ns, "again", "t-eul", 2, "", "PO-1"))).To(Succeed())
+	Eventually(orderState(ns, "again-1")).Should(Equal(v1alpha1.OrderFulfilled))
+	Expect(alice.Delete(ctx, plan(ns, "again", "t-eul", 2, "", "PO-1"))).To(Succeed())
+	Eventually(func() bool {
+		return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "again"}, &v1alpha1.CustomerLicensePlan{}))
+	}).Should(BeTrue())
+	Expect(alice.Create(ctx, plan(ns, "again", "t-eul", 3, "", "PO-2"))).To(Succeed())
+	Eventually(orderState(ns, "again-3")).Should(Equal(v1alpha1.OrderFulfilled))
+
+	r := kubectlLicense("status", "-n", ns, "again")
+	Expect(r.code).To(Equal(0), r.stderr)
+	Expect(r.stdout).To(ContainSubstring("Orders:      1 order\n"))
+	Expect(r.stdout).To(ContainSubstring("  again-3 "))
+	Expect(r.stdout).NotTo(ContainSubstring("again-1"))
+
+	r = kubectlLicense("history", "-n", ns, "--plan", "again")
+	Expect(r.code).To(Equal(0), r.stderr)
+	Expect(r.stdout).To(And(ContainSubstring("again-1"), ContainSubstring("again-2"), ContainSubstring("again-3")))
+})
