@@ -245,7 +245,7 @@ func (f *floor) usage() handler.EventHandler {
 }
 
 func main() {
-	workers := flag.Int("workers", 8, "plans reconciled at once")
+	workers := flag.Int("workers", 20, "plans reconciled at once (the operator's controllers have 20 workers together)")
 	settle := flag.Duration("usage-settle", time.Second, "how long a plan's usage is left to settle after its creation or an assignment's (the operator's)")
 	flag.Parse()
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
