@@ -20,7 +20,7 @@
 // CPU seconds and the process's peak RSS (VmHWM) from /proc; edit-to-status latency; writes while
 // idle and after a restart, and reads after a restart.
 //
-//	make bench N=1000            # about 15 minutes on 2 cores
+//	make bench N=1000            # about 12 minutes on 2 cores
 //	WEBHOOKS=false make bench    # the operator without its admission webhooks
 //	RUNS=1 make bench N=10000    # one run of each side instead of two
 //
