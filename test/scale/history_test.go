@@ -44,12 +44,12 @@ func TestHistory(t *testing.T) {
 		begin := time.Now()
 		t.Logf("%d months: creating %d plans started %d months ago", months, n, months)
 		s.create(ctx, n, "h", licensing.FormatDate(time.Now().UTC().AddDate(0, -months, -1)))
-		catchUp := s.waitReady(ctx, n, "h", int64(months+1), begin)
-		s.quiet(ctx, begin)
+		catchUp := s.waitReady(n, "h", int64(months+1), begin)
+		s.quiet(begin)
 		s.stop()
-		s.start()
 		// The restarted manager lists what it caches and finds nothing to do.
 		m0 := s.metrics(ctx)
+		s.start()
 		time.Sleep(30 * time.Second)
 		restart, _ := writesBetween(m0, s.metrics(ctx))
 		results = append(results, result{months: months, orders: months + 1, catchUp: catchUp,

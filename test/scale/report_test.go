@@ -2,56 +2,90 @@ package scale
 
 import (
 	"fmt"
+	"math"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 )
 
-// report prints the table of both sides, and writes it to test/scale/last-run.md.
-func report(t *testing.T, n int, webhooks bool, op, fl figures, took time.Duration) {
+// report prints the table of both sides, and writes it to test/scale/last-run.md. Each cell is
+// the mean of the runs and, when they differ, their spread (min..max); the ratio is of the means.
+func report(t *testing.T, n int, webhooks bool, op, fl []figures, took time.Duration) {
 	var b strings.Builder
-	perPlan := func(f figures) float64 { return sum(f.writes) / float64(n) }
-	ratio := func(a, b float64) string {
-		if b == 0 {
-			return ""
+	perPlan := func(v float64) float64 { return v / float64(n) }
+	fmt.Fprintf(&b, "`N=%d make bench` (operator webhooks %t), %d runs of each side alternating, %s in all\n\n", n, webhooks, len(op), took.Round(time.Second))
+	fmt.Fprintf(&b, "| N = %d plans, %d assignments | operator | floor | ratio |\n|---|---|---|---|\n", n, assignmentsPerPlan*n)
+	type metric func(f figures) float64
+	row := func(name, format string, m metric, withRatio bool) {
+		o, f := values(op, m), values(fl, m)
+		r := ""
+		if withRatio && mean(f) != 0 {
+			r = fmt.Sprintf("%.1fx", mean(o)/mean(f))
 		}
-		return fmt.Sprintf("%.1fx", a/b)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, cell(format, o), cell(format, f), r)
 	}
-	secs := func(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
-	fmt.Fprintf(&b, "`N=%d make bench` (operator webhooks %t), %s in all\n\n", n, webhooks, took.Round(time.Second))
-	fmt.Fprintf(&b, "| N = %d plans, %d assignments | operator | floor | ratio |\n|---|---|---|---|\n", n, 5*n)
-	row := func(name, a, f, r string) { fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, a, f, r) }
-	row("all plans Ready after a bulk create", secs(op.allReady), secs(fl.allReady), ratio(op.allReady.Seconds(), fl.allReady.Seconds()))
-	row("the last write after the bulk create", secs(op.lastWrite), secs(fl.lastWrite), ratio(op.lastWrite.Seconds(), fl.lastWrite.Seconds()))
-	row("API writes per new plan (plans, orders, assignments)", fmt.Sprintf("%.2f", perPlan(op)), fmt.Sprintf("%.2f", perPlan(fl)), ratio(perPlan(op), perPlan(fl)))
-	row("of which plans and orders", fmt.Sprintf("%.2f", plansAndOrders(op)/float64(n)), fmt.Sprintf("%.2f", plansAndOrders(fl)/float64(n)), "")
-	row("409 conflicts", fmt.Sprintf("%.0f", op.conflicts), fmt.Sprintf("%.0f", fl.conflicts), "")
-	row("catch-up storm (N plans each needing New + Renewal)", secs(op.catchUp), secs(fl.catchUp), ratio(op.catchUp.Seconds(), fl.catchUp.Seconds()))
-	row("edit of spec.quantity to status, p50 / p99", fmt.Sprintf("%d / %d ms", op.editP50.Milliseconds(), op.editP99.Milliseconds()),
-		fmt.Sprintf("%d / %d ms", fl.editP50.Milliseconds(), fl.editP99.Milliseconds()), "")
-	row("writes in 30 s idle / in 30 s after a restart", fmt.Sprintf("%.0f / %.0f", op.idleWrites, op.restartWrites), fmt.Sprintf("%.0f / %.0f", fl.idleWrites, fl.restartWrites), "")
-	row("peak RSS (per plan)", fmt.Sprintf("%d MiB (%.1f KiB)", op.rssKiB/1024, float64(op.rssKiB)/float64(n)),
-		fmt.Sprintf("%d MiB (%.1f KiB)", fl.rssKiB/1024, float64(fl.rssKiB)/float64(n)), ratio(float64(op.rssKiB), float64(fl.rssKiB)))
-	row("kube-apiserver CPU seconds during the bulk create", fmt.Sprintf("%.1f", op.apiserverCPU), fmt.Sprintf("%.1f", fl.apiserverCPU), ratio(op.apiserverCPU, fl.apiserverCPU))
-	fmt.Fprintf(&b, "\nWrites of the bulk create by verb and resource (the bench's own creates left out):\n\n| write | operator | floor |\n|---|---|---|\n")
-	keys := map[string]bool{}
-	for k := range op.writes {
-		keys[k] = true
+	pair := func(name, format string, m1, m2 metric) {
+		fmt.Fprintf(&b, "| %s | %s / %s | %s / %s | |\n", name, cell(format, values(op, m1)), cell(format, values(op, m2)),
+			cell(format, values(fl, m1)), cell(format, values(fl, m2)))
 	}
-	for k := range fl.writes {
-		keys[k] = true
+	secs := func(d func(f figures) time.Duration) metric { return func(f figures) float64 { return d(f).Seconds() } }
+	ms := func(d func(f figures) time.Duration) metric {
+		return func(f figures) float64 { return float64(d(f).Microseconds()) / 1000 }
 	}
-	var sorted []string
-	for k := range keys {
-		if op.writes[k] != 0 || fl.writes[k] != 0 {
-			sorted = append(sorted, k)
+	row("all plans Ready after a bulk create", "%.1f s", secs(func(f figures) time.Duration { return f.allReady }), true)
+	row("the last write after the bulk create", "%.1f s", secs(func(f figures) time.Duration { return f.lastWrite }), true)
+	row("the bench's creates (16 clients, no client rate limit)", "%.1f s", secs(func(f figures) time.Duration { return f.creates }), true)
+	row("API writes per new plan (plans, orders, assignments)", "%.2f", func(f figures) float64 { return perPlan(sum(f.writes)) }, true)
+	row("of which plans and orders", "%.2f", func(f figures) float64 { return perPlan(writesOf(f, "customerlicenseplans", "licenseorders")) }, true)
+	row("of which assignments", "%.2f", func(f figures) float64 { return perPlan(writesOf(f, "licenseassignments")) }, true)
+	row("live GETs per new plan", "%.2f", func(f figures) float64 { return perPlan(byVerb(f.reads, "get")) }, true)
+	row("live LISTs per new plan", "%.2f", func(f figures) float64 { return perPlan(byVerb(f.reads, "list")) }, true)
+	row("admission webhook callouts per new plan", "%.2f", func(f figures) float64 { return perPlan(sum(f.callouts)) }, true)
+	row("409 conflicts", "%.0f", func(f figures) float64 { return f.conflicts }, false)
+	row("catch-up storm (N plans each needing New + Renewal)", "%.1f s", secs(func(f figures) time.Duration { return f.catchUp }), true)
+	row("edit of spec.quantity to status, p50", "%.0f ms", ms(func(f figures) time.Duration { return f.editP50 }), true)
+	row("edit of spec.quantity to status, p99", "%.0f ms", ms(func(f figures) time.Duration { return f.editP99 }), true)
+	pair("writes in 30 s idle / in 30 s after a restart", "%.0f", func(f figures) float64 { return f.idleWrites }, func(f figures) float64 { return f.restartWrites })
+	pair("GETs / LISTs in 30 s after a restart", "%.0f", func(f figures) float64 { return f.restartGets }, func(f figures) float64 { return f.restartLists })
+	row("peak RSS after a restart", "%.0f MiB", func(f figures) float64 { return float64(f.rssKiB) / 1024 }, true)
+	row("peak RSS per plan", "%.1f KiB", func(f figures) float64 { return float64(f.rssKiB) / float64(n) }, true)
+	row("kube-apiserver CPU seconds during the bulk create", "%.1f", func(f figures) float64 { return f.apiserverCPU }, true)
+	row("kube-apiserver CPU seconds during the catch-up storm", "%.1f", func(f figures) float64 { return f.stormCPU }, true)
+
+	fmt.Fprintf(&b, "\nRequests of the bulk create per new plan, means of the runs (the bench's own creates left out; "+
+		"reads of other API groups are mostly the API server's own loops):\n\n| request | operator | floor |\n|---|---|---|\n")
+	kinds := []struct {
+		prefix string
+		of     func(f figures) map[string]float64
+	}{
+		{"", func(f figures) map[string]float64 { return f.writes }},
+		{"", func(f figures) map[string]float64 { return f.reads }},
+		{"", func(f figures) map[string]float64 { return f.otherReads }},
+		{"webhook ", func(f figures) map[string]float64 { return f.callouts }},
+	}
+	for _, k := range kinds {
+		keys := map[string]bool{}
+		for _, f := range append(append([]figures{}, op...), fl...) {
+			for key := range k.of(f) {
+				keys[key] = true
+			}
 		}
-	}
-	sort.Strings(sorted)
-	for _, k := range sorted {
-		fmt.Fprintf(&b, "| %s | %.0f | %.0f |\n", k, op.writes[k], fl.writes[k])
+		var sorted []string
+		for key := range keys {
+			sorted = append(sorted, key)
+		}
+		sort.Strings(sorted)
+		for _, key := range sorted {
+			m := func(f figures) float64 { return perPlan(k.of(f)[key]) }
+			o, f := mean(values(op, m)), mean(values(fl, m))
+			if math.Abs(o) < 0.005 && math.Abs(f) < 0.005 {
+				continue
+			}
+			fmt.Fprintf(&b, "| %s%s | %.2f | %.2f |\n", k.prefix, key, o, f)
+		}
 	}
 	fmt.Println(b.String())
 	if err := os.WriteFile("last-run.md", []byte(b.String()), 0o644); err != nil {
@@ -59,11 +93,42 @@ func report(t *testing.T, n int, webhooks bool, op, fl figures, took time.Durati
 	}
 }
 
-func plansAndOrders(f figures) float64 {
+func values(runs []figures, m func(f figures) float64) []float64 {
+	out := make([]float64, len(runs))
+	for i, f := range runs {
+		out[i] = m(f)
+	}
+	return out
+}
+
+func mean(v []float64) float64 {
+	t := 0.0
+	for _, x := range v {
+		t += x
+	}
+	return t / float64(len(v))
+}
+
+// cell is the mean of v in format and, when the runs differ as printed, their spread.
+func cell(format string, v []float64) string {
+	lo, hi := slices.Min(v), slices.Max(v)
+	s := fmt.Sprintf(format, mean(v))
+	if a, b := fmt.Sprintf(format, lo), fmt.Sprintf(format, hi); a != b {
+		num := func(x float64) string { // the spread without the unit
+			return strings.Fields(fmt.Sprintf(format, x))[0]
+		}
+		s += fmt.Sprintf(" (%s..%s)", num(lo), num(hi))
+	}
+	return s
+}
+
+func writesOf(f figures, resources ...string) float64 {
 	total := 0.0
 	for k, v := range f.writes {
-		if strings.Contains(k, "customerlicenseplans") || strings.Contains(k, "licenseorders") {
-			total += v
+		for _, r := range resources {
+			if strings.Contains(k, " "+r) {
+				total += v
+			}
 		}
 	}
 	return total
