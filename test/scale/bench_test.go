@@ -141,7 +141,14 @@ func newSide(t *testing.T, bin string, webhooks bool) *side {
 		s.close()
 		t.Fatal(err)
 	}
-	kubeconfig, err := user.KubeConfig()
+	// The process under measure acts as the deployed operator does (its ServiceAccount's user):
+	// the webhooks' matchConditions keep its own writes away from them, as in a cluster.
+	process, err := s.env.AddUser(envtest.User{Name: testenv.OperatorUsername, Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		s.close()
+		t.Fatal(err)
+	}
+	kubeconfig, err := process.KubeConfig()
 	if err != nil {
 		s.close()
 		t.Fatal(err)
