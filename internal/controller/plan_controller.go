@@ -52,9 +52,11 @@ type PlanReconciler struct {
 	usage *usageBursts
 }
 
-// maxPassSteps bounds the orders one pass places and settles: a plan whose start date lies many
-// terms back catches up this many steps per status write, and the next pass goes on.
-const maxPassSteps = 64
+// maxPassOrders bounds the orders one pass places: a plan whose start date lies many terms back
+// catches up that many orders per status write, and goes to the back of the queue for the rest,
+// so that a storm of catch-ups (a BillingProfile change after an outage) does not hold the workers
+// from the plans queued behind it.
+const maxPassOrders = 4
 
 // +kubebuilder:rbac:groups=licensing.partnerops.io,resources=customerlicenseplans,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=licensing.partnerops.io,resources=customerlicenseplans/status,verbs=get;update;patch
@@ -92,6 +94,10 @@ func (r *PlanReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 		return ctrl.Result{RequeueAfter: conflictRetry}, nil // the watch brings the order this process placed
 	}
 	d, recheck, err := r.pass(ctx, plan, &snap)
+	more := errors.Is(err, errMore)
+	if more {
+		err = nil
+	}
 	if err == nil || refusedWrite(err) {
 		if d.NotApplied != nil {
 			r.Recorder.Eventf(plan, nil, corev1.EventTypeWarning, "OrderNotApplied", "ApplyOrder", "%v", d.NotApplied)
@@ -114,6 +120,9 @@ func (r *PlanReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 		}
 	}
 	var result ctrl.Result
+	if more && err == nil {
+		return ctrl.Result{RequeueAfter: time.Millisecond}, nil // to the back of the queue
+	}
 	for _, at := range []time.Time{d.RequeueAt, recheck} {
 		if !at.IsZero() && (result.RequeueAfter == 0 || at.Sub(snap.Now) < result.RequeueAfter) {
 			result.RequeueAfter = max(at.Sub(snap.Now), conflictRetry)
@@ -131,11 +140,15 @@ func (r *PlanReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 func (r *PlanReconciler) pass(ctx context.Context, plan *v1alpha1.CustomerLicensePlan, s *licensing.PlanSnapshot) (licensing.PlanDecision, time.Time, error) {
 	key := client.ObjectKeyFromObject(plan)
 	var recheck time.Time
-	verified := ""
-	for step := 0; ; step++ {
+	verified, placed := "", 0
+	for {
 		d := licensing.DecidePlan(*s)
-		if d.Release || step == maxPassSteps {
+		if d.Release {
 			return d, recheck, nil
+		}
+		if d.Place != nil && placed == maxPassOrders {
+			// The rest in the next pass: the plan's status is written now, and the plan requeued.
+			return d, recheck, errMore
 		}
 		if d.AddFinalizer {
 			if err := r.patchFinalizer(ctx, plan, controllerutil.AddFinalizer); err != nil {
@@ -149,6 +162,7 @@ func (r *PlanReconciler) pass(ctx context.Context, plan *v1alpha1.CustomerLicens
 				return d, recheck, err
 			}
 			s.Orders = append(s.Orders, *order)
+			placed++
 			continue
 		}
 		o := firstOpen(s.Orders)
@@ -178,6 +192,9 @@ func fulfilledIn(s licensing.PlanSnapshot) bool {
 	}
 	return false
 }
+
+// errMore ends a pass that placed maxPassOrders orders while the plan needs more.
+var errMore = errors.New("more orders are due than one pass places")
 
 // firstOpen is the first of the plan's orders (in revision order) that is neither fulfilled nor
 // rejected: the one its plan waits for.
