@@ -29,7 +29,7 @@ import (
 // decision (DecidePlan). It places the order the decision asks for, decides that order at once
 // (DecideOrder) and writes the order's status, and decides the plan again with it, until the plan
 // needs nothing more that this pass can do; then it writes the plan's status once, applying every
-// order fulfilled in the pass (a new plan, or a catch-up of several terms, in one write).
+// order fulfilled in the pass (a new plan, or up to maxPassOrders orders of a catch-up, in one write).
 //
 // Freshness is proved by writes, not by reads: one read of the plan from the API server before an
 // order is placed; the order's resourceVersion on its status write; the plan's on the status write
