@@ -102,15 +102,24 @@ func waitForMutatingPolicies(ctx context.Context, c client.Client) error {
 // waitForLabel tries a dry-run create of the ConfigMap the probe mutating policy labels until it
 // comes back labelled.
 func waitForLabel(ctx context.Context, c client.Client, probe string) error {
+	return untilDryRun(ctx, c, probe, "apply the mutating admission policies", func(cm *corev1.ConfigMap, err error) bool {
+		return err == nil && cm.Labels["probe"] == "in-force"
+	})
+}
+
+// untilDryRun tries a dry-run create of the probe's ConfigMap every 100 ms until done says the
+// API server answered as a policy in force makes it, for at most PolicyTimeout. A dry run stores
+// nothing, and the namespace default always exists.
+func untilDryRun(ctx context.Context, c client.Client, probe, what string, done func(*corev1.ConfigMap, error) bool) error {
 	deadline := time.Now().Add(PolicyTimeout)
 	for {
 		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceDefault, Name: probe}}
 		err := c.Create(ctx, cm, client.DryRunAll)
-		if err == nil && cm.Labels["probe"] == "in-force" {
+		if done(cm, err) {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the API server did not apply the mutating admission policies within %s (the probe's dry run answered: %v, labels %v)", PolicyTimeout, err, cm.Labels)
+			return fmt.Errorf("the API server did not %s within %s (the probe's dry run answered: %v, labels %v)", what, PolicyTimeout, err, cm.Labels)
 		}
 		select {
 		case <-ctx.Done():
@@ -170,21 +179,7 @@ func waitForPolicies(ctx context.Context, c client.Client) error {
 // waitForRefusal tries a dry-run create of the ConfigMap the probe policy refuses until it is
 // refused.
 func waitForRefusal(ctx context.Context, c client.Client, probe string) error {
-	// A dry run stores nothing, and the namespace default always exists.
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceDefault, Name: probe}}
-	deadline := time.Now().Add(PolicyTimeout)
-	for {
-		err := c.Create(ctx, cm.DeepCopy(), client.DryRunAll)
-		if err != nil && strings.Contains(err.Error(), "ValidatingAdmissionPolicy '"+probe+"'") {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the API server did not enforce the admission policies within %s (the probe's dry run answered: %v)", PolicyTimeout, err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return untilDryRun(ctx, c, probe, "enforce the admission policies", func(_ *corev1.ConfigMap, err error) bool {
+		return err != nil && strings.Contains(err.Error(), "ValidatingAdmissionPolicy '"+probe+"'")
+	})
 }
