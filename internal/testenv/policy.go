@@ -63,37 +63,53 @@ func waitForMutatingPolicies(ctx context.Context, c client.Client) error {
 		Spec: admissionregistrationv1.MutatingAdmissionPolicySpec{
 			FailurePolicy:      &fail,
 			ReinvocationPolicy: admissionregistrationv1.NeverReinvocationPolicy,
-			MatchConstraints: &admissionregistrationv1.MatchResources{
-				ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
-					RuleWithOperations: admissionregistrationv1.RuleWithOperations{
-						Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
-						Rule:       admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"configmaps"}},
-					},
-				}},
-			},
-			MatchConditions: []admissionregistrationv1.MatchCondition{{Name: "probe", Expression: fmt.Sprintf("object.metadata.name == %q", probe)}},
+			MatchConstraints:   probeMatch(),
+			MatchConditions:    probeCondition(probe),
 			Mutations: []admissionregistrationv1.Mutation{{
 				PatchType:          admissionregistrationv1.PatchTypeApplyConfiguration,
 				ApplyConfiguration: &admissionregistrationv1.ApplyConfiguration{Expression: `Object{metadata: Object.metadata{labels: {"probe": "in-force"}}}`},
 			}},
 		},
 	}
-	if err := c.Create(ctx, policy); err != nil {
-		return fmt.Errorf("create the probe mutating policy %s: %w", probe, err)
-	}
 	binding := &admissionregistrationv1.MutatingAdmissionPolicyBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: probe},
 		Spec:       admissionregistrationv1.MutatingAdmissionPolicyBindingSpec{PolicyName: probe},
 	}
+	return runProbe(ctx, c, policy, binding, func() error { return waitForLabel(ctx, c, probe) })
+}
+
+// probeMatch matches the creates of ConfigMaps, and probeCondition the probe's own among them.
+func probeMatch() *admissionregistrationv1.MatchResources {
+	return &admissionregistrationv1.MatchResources{
+		ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
+			RuleWithOperations: admissionregistrationv1.RuleWithOperations{
+				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+				Rule:       admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"configmaps"}},
+			},
+		}},
+	}
+}
+
+func probeCondition(probe string) []admissionregistrationv1.MatchCondition {
+	return []admissionregistrationv1.MatchCondition{{Name: "probe", Expression: fmt.Sprintf("object.metadata.name == %q", probe)}}
+}
+
+// runProbe creates a probe policy and its binding, waits until the API server acts on it, and
+// deletes both whether or not it did: the binding first, so that no binding ever names a missing
+// policy.
+func runProbe(ctx context.Context, c client.Client, policy, binding client.Object, wait func() error) error {
+	if err := c.Create(ctx, policy); err != nil {
+		return fmt.Errorf("create the probe policy %s: %w", policy.GetName(), err)
+	}
 	err := c.Create(ctx, binding)
 	if err == nil {
-		err = waitForLabel(ctx, c, probe)
+		err = wait()
 	} else {
-		err = fmt.Errorf("create the probe mutating binding %s: %w", probe, err)
+		err = fmt.Errorf("create the probe binding %s: %w", binding.GetName(), err)
 	}
 	for _, o := range []client.Object{binding, policy} {
 		if derr := c.Delete(context.WithoutCancel(ctx), o); client.IgnoreNotFound(derr) != nil && err == nil {
-			err = fmt.Errorf("delete the mutating policy probe %s: %w", probe, derr)
+			err = fmt.Errorf("delete the policy probe %s: %w", o.GetName(), derr)
 		}
 	}
 	return err
@@ -137,21 +153,11 @@ func waitForPolicies(ctx context.Context, c client.Client) error {
 	policy := &admissionregistrationv1.ValidatingAdmissionPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: probe},
 		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
-			FailurePolicy: &fail,
-			MatchConstraints: &admissionregistrationv1.MatchResources{
-				ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
-					RuleWithOperations: admissionregistrationv1.RuleWithOperations{
-						Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
-						Rule:       admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"configmaps"}},
-					},
-				}},
-			},
-			MatchConditions: []admissionregistrationv1.MatchCondition{{Name: "probe", Expression: fmt.Sprintf("object.metadata.name == %q", probe)}},
-			Validations:     []admissionregistrationv1.Validation{{Expression: "false", Message: "the policy probe " + probe + " is in force"}},
+			FailurePolicy:    &fail,
+			MatchConstraints: probeMatch(),
+			MatchConditions:  probeCondition(probe),
+			Validations:      []admissionregistrationv1.Validation{{Expression: "false", Message: "the policy probe " + probe + " is in force"}},
 		},
-	}
-	if err := c.Create(ctx, policy); err != nil {
-		return fmt.Errorf("create the probe policy %s: %w", probe, err)
 	}
 	binding := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: probe},
@@ -160,20 +166,7 @@ func waitForPolicies(ctx context.Context, c client.Client) error {
 			ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny},
 		},
 	}
-	err := c.Create(ctx, binding)
-	if err == nil {
-		err = waitForRefusal(ctx, c, probe)
-	} else {
-		err = fmt.Errorf("create the probe binding %s: %w", probe, err)
-	}
-	// The probe goes, whether or not it was refused: binding first, so that no binding ever names a
-	// missing policy.
-	for _, o := range []client.Object{binding, policy} {
-		if derr := c.Delete(context.WithoutCancel(ctx), o); client.IgnoreNotFound(derr) != nil && err == nil {
-			err = fmt.Errorf("delete the policy probe %s: %w", probe, derr)
-		}
-	}
-	return err
+	return runProbe(ctx, c, policy, binding, func() error { return waitForRefusal(ctx, c, probe) })
 }
 
 // waitForRefusal tries a dry-run create of the ConfigMap the probe policy refuses until it is
