@@ -69,13 +69,16 @@ const OperatorUsername = "system:serviceaccount:license-operator-system:license-
 
 // OperatorConfig adds to env a cluster admin named OperatorUsername and returns its config: a
 // manager run with it acts as the deployed operator, and its writes reach the webhooks as the
-// deployed operator's do.
+// deployed operator's do. Like the deployed operator's (ctrl.GetConfig), it has no client-side
+// rate limit: the API server's priority and fairness is the only one.
 func OperatorConfig(env *envtest.Environment) (*rest.Config, error) {
 	u, err := env.AddUser(envtest.User{Name: OperatorUsername, Groups: []string{"system:masters"}}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("add the operator's user %s: %w", OperatorUsername, err)
 	}
-	return u.Config(), nil
+	cfg := u.Config()
+	cfg.QPS = -1
+	return cfg, nil
 }
 
 // ManagerOptions are the options of a manager for env: the operator's cache (cachecfg), no metrics
