@@ -313,6 +313,8 @@ var kustomizeObjects = []string{
 	"ValidatingAdmissionPolicyBinding/license-operator-ledger",
 	"MutatingAdmissionPolicy/license-operator-assignment-plan-label",
 	"MutatingAdmissionPolicyBinding/license-operator-assignment-plan-label",
+	"ValidatingAdmissionPolicy/license-operator-assignment-plan-label",
+	"ValidatingAdmissionPolicyBinding/license-operator-assignment-plan-label",
 	"Issuer/license-operator-system/license-operator-selfsigned-issuer",
 	"Certificate/license-operator-system/license-operator-serving-cert",
 	"MutatingWebhookConfiguration/license-operator-mutating-webhook-configuration",
@@ -477,7 +479,7 @@ func TestRBACAndPoliciesAreConfigs(t *testing.T) {
 	// The assignments' plan label: config/policy/assignment_label.yaml's policy and binding.
 	for _, want := range readConfig(t, "config/policy/assignment_label.yaml") {
 		got := r.get(t, want.GetKind(), release+"-assignment-plan-label")
-		if want.GetKind() == "MutatingAdmissionPolicyBinding" {
+		if want.GetKind() == "MutatingAdmissionPolicyBinding" || want.GetKind() == "ValidatingAdmissionPolicyBinding" {
 			_ = unstructured.SetNestedField(want.Object, release+"-assignment-plan-label", "spec", "policyName")
 		}
 		if d := cmp.Diff(want.Object["spec"], got.Object["spec"]); d != "" {

@@ -5,6 +5,15 @@ package v1alpha1
 // `kubectl get lo -l licensing.partnerops.io/plan=<plan>`.
 const PlanLabel = "licensing.partnerops.io/plan"
 
+// OverLicensedAssignmentsLabel, set to OverLicensedAssignmentsRefuse on a namespace, makes the API
+// server refuse a new LicenseAssignment there when every license of its plan is assigned (the
+// operator's validating webhook judges it). Elsewhere every assignment is admitted, as the usage it
+// records is a fact, and one that no license covers is reported OverLicensed on its status.
+const OverLicensedAssignmentsLabel = "licensing.partnerops.io/over-licensed-assignments"
+
+// OverLicensedAssignmentsRefuse is the value of OverLicensedAssignmentsLabel that refuses them.
+const OverLicensedAssignmentsRefuse = "Refuse"
+
 // RequestedByAnnotation records on a plan the user who created it or last changed its spec, as
 // admission saw them; the orders that change produces carry it in spec.requestedBy.
 const RequestedByAnnotation = "licensing.partnerops.io/requested-by"

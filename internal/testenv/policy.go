@@ -10,6 +10,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilrand "k8s.io/apimachinery/pkg/util/rand"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -50,7 +51,32 @@ func InstallPolicies(ctx context.Context, c client.Client, root string) error {
 	if err := waitForPolicies(ctx, c); err != nil || !mutating {
 		return err
 	}
-	return waitForMutatingPolicies(ctx, c)
+	if err := waitForMutatingPolicies(ctx, c); err != nil {
+		return err
+	}
+	return waitForAssignmentLabel(ctx, c)
+}
+
+// waitForAssignmentLabel returns once the API server labels a new LicenseAssignment with its plan.
+// A MutatingAdmissionPolicy applies its patch with the schema of the resource, which the API
+// server loads for a custom resource a while after the CRD is served; until then it refuses the
+// create ("There can be a delay between when CustomResourceDefinitions are created and when they
+// are available"), whatever the probe of waitForMutatingPolicies said.
+func waitForAssignmentLabel(ctx context.Context, c client.Client) error {
+	const plan = "license-operator-policy-probe"
+	newAssignment := func() client.Object {
+		a := &unstructured.Unstructured{}
+		a.SetAPIVersion("licensing.partnerops.io/v1alpha1")
+		a.SetKind("LicenseAssignment")
+		a.SetNamespace(metav1.NamespaceDefault)
+		a.SetName(plan)
+		_ = unstructured.SetNestedField(a.Object, plan, "spec", "plan")
+		_ = unstructured.SetNestedMap(a.Object, map[string]any{"type": "Other", "name": plan}, "spec", "assignee")
+		return a
+	}
+	return untilDryRun(ctx, c, newAssignment, "label a LicenseAssignment with its plan", func(o client.Object, err error) bool {
+		return err == nil && o.GetLabels()["licensing.partnerops.io/plan"] == plan
+	})
 }
 
 // waitForMutatingPolicies returns once the API server applies the MutatingAdmissionPolicies created
@@ -118,24 +144,31 @@ func runProbe(ctx context.Context, c client.Client, policy, binding client.Objec
 // waitForLabel tries a dry-run create of the ConfigMap the probe mutating policy labels until it
 // comes back labelled.
 func waitForLabel(ctx context.Context, c client.Client, probe string) error {
-	return untilDryRun(ctx, c, probe, "apply the mutating admission policies", func(cm *corev1.ConfigMap, err error) bool {
-		return err == nil && cm.Labels["probe"] == "in-force"
+	return untilDryRun(ctx, c, probeConfigMap(probe), "apply the mutating admission policies", func(cm client.Object, err error) bool {
+		return err == nil && cm.GetLabels()["probe"] == "in-force"
 	})
 }
 
-// untilDryRun tries a dry-run create of the probe's ConfigMap every 100 ms until done says the
-// API server answered as a policy in force makes it, for at most PolicyTimeout. A dry run stores
-// nothing, and the namespace default always exists.
-func untilDryRun(ctx context.Context, c client.Client, probe, what string, done func(*corev1.ConfigMap, error) bool) error {
+// probeConfigMap makes the ConfigMap a probe policy acts on, in the namespace default, which
+// always exists.
+func probeConfigMap(probe string) func() client.Object {
+	return func() client.Object {
+		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceDefault, Name: probe}}
+	}
+}
+
+// untilDryRun tries a dry-run create of a new object every 100 ms until done says the API server
+// answered as a policy in force makes it, for at most PolicyTimeout. A dry run stores nothing.
+func untilDryRun(ctx context.Context, c client.Client, newObj func() client.Object, what string, done func(client.Object, error) bool) error {
 	deadline := time.Now().Add(PolicyTimeout)
 	for {
-		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceDefault, Name: probe}}
-		err := c.Create(ctx, cm, client.DryRunAll)
-		if done(cm, err) {
+		o := newObj()
+		err := c.Create(ctx, o, client.DryRunAll)
+		if done(o, err) {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the API server did not %s within %s (the probe's dry run answered: %v, labels %v)", what, PolicyTimeout, err, cm.Labels)
+			return fmt.Errorf("the API server did not %s within %s (the probe's dry run answered: %v, labels %v)", what, PolicyTimeout, err, o.GetLabels())
 		}
 		select {
 		case <-ctx.Done():
@@ -172,7 +205,7 @@ func waitForPolicies(ctx context.Context, c client.Client) error {
 // waitForRefusal tries a dry-run create of the ConfigMap the probe policy refuses until it is
 // refused.
 func waitForRefusal(ctx context.Context, c client.Client, probe string) error {
-	return untilDryRun(ctx, c, probe, "enforce the admission policies", func(_ *corev1.ConfigMap, err error) bool {
+	return untilDryRun(ctx, c, probeConfigMap(probe), "enforce the admission policies", func(_ client.Object, err error) bool {
 		return err != nil && strings.Contains(err.Error(), "ValidatingAdmissionPolicy '"+probe+"'")
 	})
 }

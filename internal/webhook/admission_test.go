@@ -3,6 +3,7 @@ package webhook
 import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -276,8 +277,10 @@ var _ = Describe("Orders at admission", func() {
 })
 
 var _ = Describe("Assignments at admission", func() {
-	It("are refused when every license is assigned, unless the plan is being increased", func() {
+	It("are refused when every license is assigned, unless the plan is being increased, where the namespace asks for it", func() {
 		ns := newNamespace()
+		Expect(k8sClient.Patch(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
+			client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"licensing.partnerops.io/over-licensed-assignments":"Refuse"}}}`)))).To(Succeed())
 		alice := as("alice")
 		Expect(alice.Create(ctx, newPlan(ns, "eul", "t-eul", 2, v1alpha1.Monthly))).To(Succeed())
 		p := eventuallyInForce(ns, "eul")
@@ -297,5 +300,29 @@ var _ = Describe("Assignments at admission", func() {
 		alice.warnings.take()
 		Expect(alice.Create(ctx, assignment(ns, "early", "later-plan"))).To(Succeed())
 		Expect(alice.warnings.take()).To(ContainElement(ContainSubstring(`plan "later-plan" does not exist (yet)`)))
+	})
+
+	It("are admitted elsewhere, and the one no license covers is OverLicensed", func() {
+		ns := newNamespace()
+		alice := as("alice")
+		Expect(alice.Create(ctx, newPlan(ns, "eul", "t-eul", 2, v1alpha1.Monthly))).To(Succeed())
+		eventuallyInForce(ns, "eul")
+		for _, name := range []string{"a1", "a2", "a3"} {
+			Expect(alice.Create(ctx, assignment(ns, name, "eul"))).To(Succeed())
+		}
+		Eventually(func(g Gomega) {
+			g.Expect(getPlan(g, ns, "eul").Status.Usage.Assigned).To(Equal(int32(3)))
+			over := 0
+			for _, name := range []string{"a1", "a2", "a3"} {
+				a := &v1alpha1.LicenseAssignment{}
+				g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, a)).To(Succeed())
+				c := meta.FindStatusCondition(a.Status.Conditions, v1alpha1.AssignmentAssigned)
+				g.Expect(c).NotTo(BeNil(), name)
+				if c.Reason == v1alpha1.ReasonOverLicensed {
+					over++
+				}
+			}
+			g.Expect(over).To(Equal(1), "the newest of the three")
+		}).Should(Succeed())
 	})
 })

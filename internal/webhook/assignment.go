@@ -15,15 +15,16 @@ import (
 	"github.com/partnerops/license-operator/internal/lookup"
 )
 
-// +kubebuilder:webhook:path=/validate-licensing-partnerops-io-v1alpha1-licenseassignment,mutating=false,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=licenseassignments,verbs=create;update,versions=v1alpha1,name=vlicenseassignment.licensing.partnerops.io,admissionReviewVersions=v1,patch=`{"matchConditions":[{"name":"create-or-plan-label-changed","expression":"request.operation == 'CREATE' || !has(object.metadata.labels) || !('licensing.partnerops.io/plan' in object.metadata.labels) || object.metadata.labels['licensing.partnerops.io/plan'] != object.spec.plan"}]}`
+// +kubebuilder:webhook:path=/validate-licensing-partnerops-io-v1alpha1-licenseassignment,mutating=false,failurePolicy=fail,sideEffects=None,groups=licensing.partnerops.io,resources=licenseassignments,verbs=create,versions=v1alpha1,name=vlicenseassignment.licensing.partnerops.io,admissionReviewVersions=v1,patch=`{"namespaceSelector":{"matchLabels":{"licensing.partnerops.io/over-licensed-assignments":"Refuse"}}}`
 
 // assignmentValidator refuses a new assignment when every license of its plan is assigned, unless
-// the plan is being increased to cover it, as the portal refuses a user or endpoint that no
-// license covers. It holds the label licensing.partnerops.io/plan equal to spec.plan, on create and
-// on every update: the label is how a plan's assignments are found. The MutatingAdmissionPolicy of
-// config/policy/assignment_label.yaml sets the label on create; the API server calls this webhook on
-// an update only when the label no longer mirrors spec.plan (the matchCondition above), that is,
-// only to refuse it.
+// the plan is being increased to cover it, as the portal refuses a user or endpoint that no license
+// covers. The API server calls it only in the namespaces that ask for it: those labelled
+// licensing.partnerops.io/over-licensed-assignments=Refuse (the namespaceSelector above). Elsewhere
+// an assignment records usage that exists whether or not a license covers it, so it is admitted,
+// costs no call out of the API server, and is reported OverLicensed on its status when no license
+// covers it. The label licensing.partnerops.io/plan is kept equal to spec.plan by the admission
+// policies of config/policy/assignment_label.yaml, not here.
 type assignmentValidator struct {
 	// client is the manager's cache: the plan and its assignments are read there, and a plan it
 	// does not hold yet from live.
@@ -35,9 +36,6 @@ type assignmentValidator struct {
 }
 
 func (v *assignmentValidator) ValidateCreate(ctx context.Context, a *v1alpha1.LicenseAssignment) (admission.Warnings, error) {
-	if err := planLabelMirrors(a); err != nil {
-		return nil, err
-	}
 	plan := &v1alpha1.CustomerLicensePlan{}
 	key := client.ObjectKey{Namespace: a.Namespace, Name: a.Spec.Plan}
 	if err := (cacheFirst{cache: v.client, live: v.live}).Get(ctx, key, plan); err != nil {
@@ -73,23 +71,8 @@ func (v *assignmentValidator) noPlan(a *v1alpha1.LicenseAssignment, err error) (
 	return nil, apierrors.NewInternalError(err)
 }
 
-func (v *assignmentValidator) ValidateUpdate(_ context.Context, _, a *v1alpha1.LicenseAssignment) (admission.Warnings, error) {
-	return nil, planLabelMirrors(a)
-}
-
-// planLabelMirrors checks that an assignment's label licensing.partnerops.io/plan is its spec.plan.
-func planLabelMirrors(a *v1alpha1.LicenseAssignment) error {
-	got, ok := a.Labels[v1alpha1.PlanLabel]
-	if ok && got == a.Spec.Plan {
-		return nil
-	}
-	path := field.NewPath("metadata", "labels").Key(v1alpha1.PlanLabel)
-	if !ok {
-		return apierrors.NewInvalid(schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "LicenseAssignment"}, a.Name,
-			field.ErrorList{field.Required(path, fmt.Sprintf("the label mirrors spec.plan (%q), by which a plan's assignments are found: keep it", a.Spec.Plan))})
-	}
-	return apierrors.NewInvalid(schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "LicenseAssignment"}, a.Name,
-		field.ErrorList{field.Invalid(path, got, fmt.Sprintf("the label mirrors spec.plan (%q), by which a plan's assignments are found, and changes with it only: to move the assignment, delete it and create another", a.Spec.Plan))})
+func (v *assignmentValidator) ValidateUpdate(context.Context, *v1alpha1.LicenseAssignment, *v1alpha1.LicenseAssignment) (admission.Warnings, error) {
+	return nil, nil
 }
 
 func (v *assignmentValidator) ValidateDelete(context.Context, *v1alpha1.LicenseAssignment) (admission.Warnings, error) {

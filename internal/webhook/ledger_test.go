@@ -85,13 +85,14 @@ var _ = Describe("The order history", func() {
 		}
 	})
 
-	It("is guarded by the shipped policy alone: InstallPolicies removed its probe", func() {
+	It("is guarded by the shipped policies alone: InstallPolicies removed its probe", func() {
+		shipped := ConsistOf(HaveField("Name", "license-operator-ledger"), HaveField("Name", "license-operator-assignment-plan-label"))
 		policies := &admissionregistrationv1.ValidatingAdmissionPolicyList{}
 		Expect(k8sClient.List(ctx, policies)).To(Succeed())
-		Expect(policies.Items).To(ConsistOf(HaveField("Name", "license-operator-ledger")))
+		Expect(policies.Items).To(shipped)
 		bindings := &admissionregistrationv1.ValidatingAdmissionPolicyBindingList{}
 		Expect(k8sClient.List(ctx, bindings)).To(Succeed())
-		Expect(bindings.Items).To(ConsistOf(HaveField("Name", "license-operator-ledger")))
+		Expect(bindings.Items).To(shipped)
 	})
 
 	It("goes with its namespace", func() {
