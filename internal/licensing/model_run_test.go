@@ -54,6 +54,7 @@ func TestModel(t *testing.T) {
 
 func modelLife(t *rapid.T) {
 	c := newCluster(t, rapid.SampledFrom(modelStarts).Draw(t, "start"))
+	c.refuseOverLicensed = rapid.Bool().Draw(t, "refuseOverLicensed")
 	discarded := ""
 	if masks := os.Getenv("LICENSE_MODEL_MASK"); masks != "" {
 		// While known defects are open, lives that hit them can be set aside to look for others.

@@ -99,6 +99,9 @@ type cluster struct {
 	plans    map[string]*v1alpha1.CustomerLicensePlan
 	orders   map[string]*v1alpha1.LicenseOrder
 	assigned map[string]int32
+	// refuseOverLicensed: the namespace asks admission to refuse an assignment no license covers
+	// (licensing.partnerops.io/over-licensed-assignments=Refuse); by default it is admitted.
+	refuseOverLicensed bool
 
 	// Bookkeeping of the model, not visible to the operator.
 	orderInst   map[string]types.UID
@@ -885,7 +888,7 @@ func (c *cluster) assign(name string, add bool) {
 		return
 	}
 	if add {
-		if v := AssignmentRoom(name, p.Spec, p.Status, c.assigned[name]); !v.Passed() {
+		if v := AssignmentRoom(name, p.Spec, p.Status, c.assigned[name]); c.refuseOverLicensed && !v.Passed() {
 			return
 		}
 		c.assigned[name]++
