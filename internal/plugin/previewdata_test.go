@@ -87,7 +87,7 @@ func TestPreviewFromData(t *testing.T) {
 			{"2 x Renewal", "9", "t-eul", "Monthly", "2026-02-01 to 2026-03-01", "180.00 EUR (90.00 EUR each)"},
 		},
 		totals: map[string]licensing.Money{"EUR": 27000}, complete: true,
-		note:   "start date: spec.startDate 2026-01-01 is more than one term in the past",
+		note: "start date: spec.startDate 2026-01-01 is more than one term in the past",
 	}, {
 		name:        "a charge that cannot be computed: the known ones, and a total that says so",
 		annotations: answer(t, unknown),
@@ -96,13 +96,13 @@ func TestPreviewFromData(t *testing.T) {
 			{"Renewal", "9", "t-eul", "Prepay2Y", "2026-03-10", "unknown"},
 		},
 		totals: map[string]licensing.Money{"EUR": 2000}, complete: false,
-		note:   "2 orders at once (a charge cannot be computed: no price)",
+		note: "2 orders at once (a charge cannot be computed: no price)",
 	}, {
 		name:        "a rejected order: the first order alone, nothing charged",
 		annotations: answer(t, rejected),
 		rows:        [][]string{{"New", "9", "t-eul", "Monthly", "2026-03-10", "rejected, RequirementNotMet"}},
 		totals:      map[string]licensing.Money{}, complete: true, failed: true,
-		note:        "the order would be rejected, RequirementNotMet: plan needs an active plan of t-endpoint-basic",
+		note: "the order would be rejected, RequirementNotMet: plan needs an active plan of t-endpoint-basic",
 	}, {
 		name:        "the spec needs no order",
 		annotations: answer(t, licensing.PlanPreview{}),
@@ -117,20 +117,20 @@ func TestPreviewFromData(t *testing.T) {
 		name:   "the webhooks did not see the plan",
 		rows:   [][]string{{"not previewed"}},
 		totals: map[string]licensing.Money{}, complete: true,
-		note:   "license-operator's admission webhooks did not answer",
+		note: "license-operator's admission webhooks did not answer",
 	}, {
 		name:        "words without data: an older operator, nothing previewed rather than prose read",
 		annotations: map[string]string{v1alpha1.RequestedByAnnotation: "alice"},
 		warnings:    []string{"license-operator would place an order: New of 9 x t-eul (Monthly), effective 2026-03-10"},
 		rows:        [][]string{{"not previewed"}},
 		totals:      map[string]licensing.Money{}, complete: true,
-		note:        "license-operator answered in words only",
+		note: "license-operator answered in words only",
 	}, {
 		name:        "data that cannot be read",
 		annotations: map[string]string{v1alpha1.RequestedByAnnotation: "alice", v1alpha1.PreviewAnnotation: `{"orders":"two"}`},
 		rows:        [][]string{{"not previewed"}},
 		totals:      map[string]licensing.Money{}, complete: true,
-		note:        "cannot be read",
+		note: "cannot be read",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
