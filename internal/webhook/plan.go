@@ -118,8 +118,9 @@ func (d *planDefaulter) Handle(ctx context.Context, req admission.Request) admis
 }
 
 // preview is the preview of the plan obj (defaulted) as JSON, "" when its spec would be refused
-// (planValidator refuses it) or the plan is being deleted (its spec no longer changes). The status
-// an update is judged with is the stored plan's, as the API server keeps it.
+// (planValidator refuses it) or the plan is being deleted (its spec no longer changes). The plan is
+// judged with the status the API server keeps, whatever the request holds (it sets the status after
+// the mutating webhooks, before planValidator): none for a create, the stored plan's for an update.
 func (d *planDefaulter) preview(ctx context.Context, obj map[string]any, req admission.Request) (string, error) {
 	raw, err := json.Marshal(obj)
 	if err != nil {
@@ -129,6 +130,7 @@ func (d *planDefaulter) preview(ctx context.Context, obj map[string]any, req adm
 	if err := json.Unmarshal(raw, p); err != nil {
 		return "", err
 	}
+	p.Status = v1alpha1.CustomerLicensePlanStatus{}
 	if req.Operation == admissionv1.Update {
 		old := &v1alpha1.CustomerLicensePlan{}
 		if err := json.Unmarshal(req.OldObject.Raw, old); err != nil {

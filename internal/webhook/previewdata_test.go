@@ -43,6 +43,8 @@ var _ = Describe("The preview as data", func() {
 	It("comes with a dry run's plan: the orders, their charges and their total, as the warnings state them", func() {
 		p := newPlan(ns, "eul", "t-eul", 9, v1alpha1.Monthly)
 		p.Spec.StartDate = "2025-01-15" // the suite's clock is at 2026-03-10
+		// A status in a create is dropped by the API server: the preview is a new plan's.
+		p.Status = v1alpha1.CustomerLicensePlanStatus{Product: "t-eul", Licenses: 9, PaymentPlan: v1alpha1.Monthly, Revision: 1, StartDate: "2025-01-15"}
 		alice.warnings.take()
 		Expect(alice.Create(ctx, p, client.DryRunAll)).To(Succeed())
 		pv := previewOf(p)
