@@ -140,8 +140,8 @@ func (a *app) runPreview(ctx context.Context, files []string, recursive, markdow
 }
 
 // previewPlan dry-runs the plan of m as a server-side apply and reads the preview of the plan it
-// answers with (readAnswer). A refusal of the API server is part of the preview; only an error that says nothing about the
-// plan (no permission, no connection) is returned.
+// answers with (readAnswer). A refusal of the API server is part of the preview; only an error
+// that says nothing about the plan (no permission, no connection) is returned.
 func (a *app) previewPlan(ctx context.Context, c client.Client, warnings *warningCollector, m manifest, defaultNamespace string) (*planPreview, error) {
 	u := m.obj.DeepCopy()
 	if u.GetNamespace() == "" {
