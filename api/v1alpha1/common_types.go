@@ -18,6 +18,13 @@ const OverLicensedAssignmentsRefuse = "Refuse"
 // admission saw them; the orders that change produces carry it in spec.requestedBy.
 const RequestedByAnnotation = "licensing.partnerops.io/requested-by"
 
+// PreviewAnnotation is set by admission on the plan a server-side dry run of a create or a spec
+// change answers with (`kubectl apply --dry-run=server -o yaml`): the orders the change would
+// place and their charges, as JSON (PlanPreview in internal/licensing: orders, total, rejected,
+// approval...). It says as data what the admission warnings say in words, for tools such as
+// `kubectl license preview`. Admission removes it from a create or a spec change that is stored.
+const PreviewAnnotation = "licensing.partnerops.io/preview"
+
 // PaymentPlan is the billing cadence of a license plan, or Trial: a trial of the product, charged
 // nothing, for the product's trial length (spec.trial of its LicenseProduct).
 // +kubebuilder:validation:Enum=Monthly;Prepay1Y;Prepay2Y;Prepay3Y;Prepay4Y;Prepay5Y;OneTime;Trial

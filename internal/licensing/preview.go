@@ -3,7 +3,7 @@ package licensing
 import (
 	"fmt"
 	"slices"
-	"strings"
+	"time"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 )
@@ -76,85 +76,156 @@ func JudgeSpec(in PreviewInput) Verdict {
 	return ValidateSpec(in.orderInput(ChangeRequest{}))
 }
 
-// Preview states, in sentences for admission warnings, every order a plan's spec would place at
-// once (OrdersDue: the order it asks for, and the catch-up renewals of a start date terms in the
-// past) and their total, what the first is charged and why, whether a person must approve them,
-// and whether the licenses cover the usage. It returns no sentence when the spec needs no order.
-// The charges are computed exactly as the orders' will be, by the function the controller uses.
+// PlanPreview is a preview as data: every order a plan's spec would place at once and what they
+// are charged, computed exactly as the orders' will be. Admission computes it once per change and
+// gives it twice: in words, as warnings for people (Sentences), and as JSON, in the
+// PreviewAnnotation of the plan a server-side dry run answers with, for tools such as kubectl
+// license preview. Tools read the data and never the words, which are free to change.
+type PlanPreview struct {
+	// orders are the orders the spec places at once (OrdersDue), in the order they are applied;
+	// the first also when it is fulfilled later (a renewal placed before its term ends). Empty when
+	// the spec needs no order.
+	Orders []PreviewOrder `json:"orders,omitempty"`
+	// total is what the orders are charged together, one amount per currency, sorted by currency;
+	// empty when totalError says why it cannot be computed.
+	Total []v1alpha1.CurrencyAmount `json:"total,omitempty"`
+	// totalError says why the total cannot be computed: a charge cannot be, or the sum is too large.
+	TotalError string `json:"totalError,omitempty"`
+	// rejected is set when the first order would be rejected: then nothing is ordered or charged.
+	Rejected *PreviewRejection `json:"rejected,omitempty"`
+	// waitsFor is the plan's open order that the orders wait for (WaitsFor): they are placed once
+	// it settles.
+	WaitsFor *PreviewOrder `json:"waitsFor,omitempty"`
+	// backdated is set for a new plan whose start date lies more than one term in the past: its
+	// catch-up renewals are among the orders.
+	Backdated *PreviewBackdated `json:"backdated,omitempty"`
+	// requirement is a requirement on another plan that is not met yet: the first order waits
+	// while a required plan is being ordered, and is rejected otherwise.
+	Requirement string `json:"requirement,omitempty"`
+	// approval is set when some of the orders will wait for a person's approval.
+	Approval *PreviewApproval `json:"approval,omitempty"`
+	// assigned is the number of licenses assigned: the usage the first order's quantity covers or not.
+	Assigned int32 `json:"assigned"`
+	// then is the order placed with a change made inside the renewal window, after the orders and
+	// fulfilled later: the renewal of the current term, charged when the term ends (fulfilledOn).
+	Then *PreviewOrder `json:"then,omitempty"`
+	// more is true when more orders follow the first MaxOrdersDue: the start date is far in the past.
+	More bool `json:"more,omitempty"`
+}
+
+// PreviewOrder is one order of a preview.
+type PreviewOrder struct {
+	// name and state are those of an order already placed (waitsFor); empty for an order to place.
+	Name  string              `json:"name,omitempty"`
+	State v1alpha1.OrderState `json:"state,omitempty"`
+
+	Change        v1alpha1.OrderChange `json:"change"`
+	Quantity      int32                `json:"quantity"`
+	Product       string               `json:"product"`
+	PaymentPlan   v1alpha1.PaymentPlan `json:"paymentPlan"`
+	EffectiveDate v1alpha1.Date        `json:"effectiveDate,omitempty"`
+	// fulfilledOn is the day an order placed now is fulfilled and charged, when that is later.
+	FulfilledOn v1alpha1.Date `json:"fulfilledOn,omitempty"`
+	// charge is what the order is charged and how; nil when chargeError says why it cannot be computed.
+	Charge      *v1alpha1.Charge `json:"charge,omitempty"`
+	ChargeError string           `json:"chargeError,omitempty"`
+}
+
+// PreviewRejection is why an order would be rejected: the reason of its Valid condition and a
+// message a person can act on.
+type PreviewRejection struct {
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+}
+
+// PreviewBackdated is the start date of a new plan more than one term in the past, and the
+// renewals of the terms that ended since, billed at once.
+type PreviewBackdated struct {
+	StartDate v1alpha1.Date `json:"startDate"`
+	Renewals  int           `json:"renewals"`
+}
+
+// PreviewApproval says how many of the orders will wait for a person's approval, and why the first
+// of them does.
+type PreviewApproval struct {
+	Waiting int    `json:"waiting"`
+	Because string `json:"because"`
+}
+
+// Preview states, in sentences for admission warnings, the preview of a plan's spec (PreviewOf).
+// It returns no sentence when the spec needs no order.
 func Preview(in PreviewInput) []string {
+	return PreviewOf(in).Sentences()
+}
+
+// PreviewOf previews a plan's spec: every order it would place at once (OrdersDue: the order it
+// asks for, and the catch-up renewals of a start date terms in the past) and their total, what
+// each is charged and why, whether a person must approve them, whether the licenses cover the
+// usage, and what the orders wait for. The charges are computed exactly as the orders' will be, by
+// the function the controller uses. It has no order when the spec needs none.
+func PreviewOf(in PreviewInput) PlanPreview {
 	if in.Currency == "" {
 		in.Currency = Currency(in.Profile)
 	}
 	due := OrdersDue(in.DueInput, MaxOrdersDue)
+	pv := PlanPreview{Assigned: in.Assigned}
+	if len(due.Orders) == 0 {
+		return pv
+	}
 	n := 0
 	for n < len(due.Orders) && due.Orders[n].AtOnce(in.Now) {
 		n++
 	}
-	if len(due.Orders) == 0 {
-		return nil
+	atOnce := due.Orders[:max(n, 1)]
+	for _, o := range atOnce {
+		pv.Orders = append(pv.Orders, previewOrder(o, in.Currency, in.Now))
 	}
-	first := due.Orders[0]
-	var lines []string
+	pv.Total, pv.TotalError = previewTotal(atOnce, in.Currency)
 	if o := WaitsFor(in, due); o != nil {
-		state := o.Status.State
-		if state == "" {
-			state = "placed"
-		}
-		lines = append(lines, fmt.Sprintf("waits: order %s (%s: %d x %s, %s) is %s; the plan orders nothing more until it settles, and then what follows",
-			o.Name, o.Spec.Change, o.Spec.Quantity, o.Spec.Product, o.Spec.PaymentPlan, state))
+		pv.WaitsFor = &PreviewOrder{Name: o.Name, State: o.Status.State, Change: o.Spec.Change, Quantity: o.Spec.Quantity,
+			Product: o.Spec.Product, PaymentPlan: o.Spec.PaymentPlan}
 	}
-	if n > 1 {
-		lines = append(lines, totalLine(due.Orders[:n], in.Currency))
-		if w := backdatedLine(in, due.Orders[:n]); w != "" {
-			lines = append(lines, w)
-		}
-	}
-	head := "an order"
-	if n > 1 {
-		head = fmt.Sprintf("order 1 of %d", n)
-	}
-	lines = append(lines, fmt.Sprintf("%s: %s of %d x %s (%s), effective %s", head, first.Change, first.Quantity, first.Product,
-		first.PaymentPlan, FormatDate(first.EffectiveDate)))
-
-	input := in.orderInput(first.ChangeRequest)
+	pv.Backdated = backdated(in, atOnce)
+	input := in.orderInput(due.Orders[0].ChangeRequest)
 	if verdict := ValidateAdmission(input); !verdict.Passed() {
-		return append(lines, fmt.Sprintf("the order would be rejected, %s: %s", verdict.Reason, verdict.Message))
+		pv.Rejected = &PreviewRejection{Reason: verdict.Reason, Message: verdict.Message}
+		return pv
 	}
 	if verdict := CheckRequirements(input); !verdict.Passed() {
-		lines = append(lines, fmt.Sprintf("requirement: %s (the order waits while a required plan is being ordered, and is rejected otherwise)", verdict.Message))
+		pv.Requirement = verdict.Message
 	}
-	if first.PriceErr != nil {
-		lines = append(lines, "charge: cannot be computed: "+first.PriceErr.Error())
-	} else {
-		lines = append(lines, fmt.Sprintf("charge: %s %s (%s)", first.Pricing.Charge, chargeCurrencyOf(first, in.Currency), first.Pricing.Description))
-	}
-	lines = append(lines, approvalLines(in.Profile, due.Orders[:max(n, 1)])...)
-	if in.Assigned <= first.Quantity {
-		lines = append(lines, fmt.Sprintf("usage: covered, %d of the %d licenses ordered are assigned", in.Assigned, first.Quantity))
-	} else {
-		lines = append(lines, fmt.Sprintf("usage: not covered, %d licenses are assigned and %d ordered", in.Assigned, first.Quantity))
-	}
-	if n > 1 {
-		lines = append(lines, laterOrderLines(due.Orders[1:n], n, in.Currency)...)
-	}
+	pv.Approval = approval(in.Profile, atOnce)
 	if n >= 1 && n < len(due.Orders) && HasPlanInForce(in.Status) {
-		lines = append(lines, placedLaterLine(due.Orders[n], in.Currency))
+		then := previewOrder(due.Orders[n], in.Currency, in.Now)
+		pv.Then = &then
 	}
-	if n == MaxOrdersDue {
-		lines = append(lines, fmt.Sprintf("more orders follow the first %d: check spec.startDate", MaxOrdersDue))
-	}
-	return lines
+	pv.More = n == MaxOrdersDue
+	return pv
 }
 
-// totalLine states how many orders are placed at once and what they are charged together.
-// Charges in two currencies (a price locked in one, a catalog price in the profile's new one) are
-// totalled apart: "100.00 EUR + 50.00 USD".
-func totalLine(orders []DueOrder, currency string) string {
+// previewOrder is a due order as a preview states it.
+func previewOrder(o DueOrder, currency string, now time.Time) PreviewOrder {
+	po := PreviewOrder{Change: o.Change, Quantity: o.Quantity, Product: o.Product, PaymentPlan: o.PaymentPlan,
+		EffectiveDate: FormatDate(o.EffectiveDate)}
+	if !o.AtOnce(now) {
+		po.FulfilledOn = FormatDate(o.ChargedAt)
+	}
+	if o.PriceErr != nil {
+		po.ChargeError = o.PriceErr.Error()
+	} else {
+		po.Charge = &v1alpha1.Charge{Amount: o.Pricing.Charge.Amount(), Currency: chargeCurrencyOf(o, currency), Description: o.Pricing.Description}
+	}
+	return po
+}
+
+// previewTotal is what the orders are charged together. Charges in two currencies (a price locked
+// in one, a catalog price in the profile's new one) are totalled apart.
+func previewTotal(orders []DueOrder, currency string) ([]v1alpha1.CurrencyAmount, string) {
 	totals := map[string]Money{}
 	var currencies []string
 	for _, o := range orders {
 		if o.PriceErr != nil {
-			return fmt.Sprintf("%d orders at once (a charge cannot be computed: %v)", len(orders), o.PriceErr)
+			return nil, fmt.Sprintf("a charge cannot be computed: %v", o.PriceErr)
 		}
 		cur := chargeCurrencyOf(o, currency)
 		if _, ok := totals[cur]; !ok {
@@ -162,16 +233,16 @@ func totalLine(orders []DueOrder, currency string) string {
 		}
 		sum, err := Add(totals[cur], o.Pricing.Charge)
 		if err != nil {
-			return fmt.Sprintf("%d orders at once (their total cannot be computed: %v)", len(orders), err)
+			return nil, fmt.Sprintf("their total cannot be computed: %v", err)
 		}
 		totals[cur] = sum
 	}
 	slices.Sort(currencies)
-	parts := make([]string, len(currencies))
+	out := make([]v1alpha1.CurrencyAmount, len(currencies))
 	for i, cur := range currencies {
-		parts[i] = withCurrency(totals[cur], cur)
+		out[i] = v1alpha1.CurrencyAmount{Currency: cur, Amount: totals[cur].Amount()}
 	}
-	return fmt.Sprintf("%d orders at once, %s in all", len(orders), strings.Join(parts, " + "))
+	return out, ""
 }
 
 // chargeCurrencyOf is the currency of a due order's charge: its pricing's, or the profile's.
@@ -182,11 +253,11 @@ func chargeCurrencyOf(o DueOrder, profileCurrency string) string {
 	return profileCurrency
 }
 
-// backdatedLine warns about a new plan whose start date is more than one term in the past: every
-// term that ended since is billed at once. It returns "" for any other change.
-func backdatedLine(in PreviewInput, orders []DueOrder) string {
+// backdated is the start date and catch-up renewals of a new plan whose start date is more than
+// one term in the past: every term that ended since is billed at once. Nil for any other change.
+func backdated(in PreviewInput, orders []DueOrder) *PreviewBackdated {
 	if orders[0].Change != v1alpha1.ChangeNew {
-		return ""
+		return nil
 	}
 	renewals := 0
 	for _, o := range orders[1:] {
@@ -194,84 +265,26 @@ func backdatedLine(in PreviewInput, orders []DueOrder) string {
 			renewals++
 		}
 	}
-	if renewals == 0 {
-		return ""
-	}
 	start, err := ParseDate(in.Spec.StartDate)
-	if err != nil {
-		return ""
+	if renewals == 0 || err != nil {
+		return nil
 	}
-	terms := fmt.Sprintf("the %d terms that ended since are", renewals)
-	if renewals == 1 {
-		terms = "the term that ended since is"
-	}
-	return fmt.Sprintf("start date: spec.startDate %s is more than one term in the past: %s billed at once, one Renewal each. If the date is a mistake, correct it now: startDate cannot change once set",
-		FormatDate(start), terms)
+	return &PreviewBackdated{StartDate: FormatDate(start), Renewals: renewals}
 }
 
-// approvalLines says which of the orders will wait for a person's approval.
-func approvalLines(profile *v1alpha1.BillingProfileSpec, orders []DueOrder) []string {
-	waiting, why := 0, ""
+// approval says which of the orders will wait for a person's approval; nil when none will.
+func approval(profile *v1alpha1.BillingProfileSpec, orders []DueOrder) *PreviewApproval {
+	var a *PreviewApproval
 	for _, o := range orders {
 		if o.PriceErr != nil {
 			continue // no charge, nothing to approve yet
 		}
-		if needed, w := ApprovalNeeded(profile, o.Change, o.Pricing.Charge, o.Pricing.Currency); needed {
-			if waiting == 0 {
-				why = w
+		if needed, why := ApprovalNeeded(profile, o.Change, o.Pricing.Charge, o.Pricing.Currency); needed {
+			if a == nil {
+				a = &PreviewApproval{Because: why}
 			}
-			waiting++
+			a.Waiting++
 		}
 	}
-	switch {
-	case waiting == 0:
-		return nil
-	case len(orders) == 1:
-		return []string{"approval: the order will wait for a person's approval, because " + why}
-	}
-	return []string{fmt.Sprintf("approval: %d of the %d orders will wait for a person's approval, one after the other, because %s", waiting, len(orders), why)}
-}
-
-// laterOrderLines states the orders after the first, numbered from 2 of n; a run of alike orders
-// (the catch-up renewals of a backdated plan) takes one line.
-func laterOrderLines(orders []DueOrder, n int, currency string) []string {
-	var lines []string
-	for i := 0; i < len(orders); {
-		j := i + 1
-		for j < len(orders) && alike(orders[i], orders[j]) {
-			j++
-		}
-		o, last := orders[i], orders[j-1]
-		charge := "charge cannot be computed"
-		if o.PriceErr == nil {
-			charge = fmt.Sprintf("%s %s", o.Pricing.Charge, chargeCurrencyOf(o, currency))
-		}
-		if j-i == 1 {
-			lines = append(lines, fmt.Sprintf("order %d of %d: %s of %d x %s (%s), effective %s, charge %s",
-				i+2, n, o.Change, o.Quantity, o.Product, o.PaymentPlan, FormatDate(o.EffectiveDate), charge))
-		} else {
-			lines = append(lines, fmt.Sprintf("orders %d to %d of %d: %d %s orders of %d x %s (%s), effective %s to %s, %s each",
-				i+2, j+1, n, j-i, o.Change, o.Quantity, o.Product, o.PaymentPlan, FormatDate(o.EffectiveDate), FormatDate(last.EffectiveDate), charge))
-		}
-		i = j
-	}
-	return lines
-}
-
-func alike(a, b DueOrder) bool {
-	return a.Change == b.Change && a.Quantity == b.Quantity && a.Product == b.Product && a.PaymentPlan == b.PaymentPlan &&
-		a.PriceErr == nil && b.PriceErr == nil && a.Pricing.Charge == b.Pricing.Charge
-}
-
-// placedLaterLine states, for a change of a plan in force made inside the renewal window, the
-// order placed after those fulfilled at once and charged later: the renewal of the current term,
-// placed with the change in it (a renewal placed before the change gives way to it), charged at
-// the term end.
-func placedLaterLine(o DueOrder, currency string) string {
-	charge := "charge cannot be computed"
-	if o.PriceErr == nil {
-		charge = fmt.Sprintf("charge %s %s", o.Pricing.Charge, currency)
-	}
-	return fmt.Sprintf("then: %s of %d x %s (%s), effective %s, placed now and fulfilled on %s, %s",
-		o.Change, o.Quantity, o.Product, o.PaymentPlan, FormatDate(o.EffectiveDate), FormatDate(o.ChargedAt), charge)
+	return a
 }

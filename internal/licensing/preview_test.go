@@ -1,6 +1,7 @@
 package licensing
 
 import (
+	"encoding/json"
 	"fmt"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"strings"
@@ -417,6 +418,18 @@ func TestPreview(t *testing.T) {
 			got := Preview(tt.in)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("Preview (-want +got):\n%s", diff)
+			}
+			// The data a dry run carries says all that the sentences say.
+			var decoded PlanPreview
+			raw, err := json.Marshal(PreviewOf(tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(raw, &decoded); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, decoded.Sentences()); diff != "" {
+				t.Errorf("the sentences of the decoded preview %s (-want +got):\n%s", raw, diff)
 			}
 		})
 	}

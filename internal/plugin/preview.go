@@ -13,7 +13,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/partnerops/license-operator/api/v1alpha1"
 	"github.com/partnerops/license-operator/internal/licensing"
 )
 
@@ -24,10 +23,12 @@ func (a *app) previewCommand() *cobra.Command {
 		Use:   "preview -f FILE|DIR",
 		Short: "What applying plan manifests would order and cost, as a table or a Markdown pull-request comment",
 		Long: `Send each CustomerLicensePlan of the manifests to the API server as a server-side dry run (apply,
-field manager kubectl-license): nothing changes. license-operator's admission webhook answers
-with the orders each change would place and their charges, computed as the real orders' will be;
-preview turns them into a table, with the total per currency, and shows a refused change as
-such. Other kinds in the manifests are skipped.
+field manager kubectl-license): nothing changes. license-operator's admission webhooks answer
+with the plan as it would be stored, which carries, as data, the orders each change would place
+and their charges, computed as the real orders' will be (the annotation
+licensing.partnerops.io/preview; the warnings say the same in words, for people). preview turns
+them into a table, with the total per currency, and shows a refused change as such. Other kinds
+in the manifests are skipped.
 
 --markdown prints a Markdown table, for a pull-request comment. preview exits with 1 when a
 change is refused or an order would be rejected.`,
@@ -48,18 +49,22 @@ change is refused or an order would be rejected.`,
 // planPreview is the outcome of one plan's dry run.
 type planPreview struct {
 	namespace, name, file string
-	warnings              []string // license-operator's, as they came
-	parsed                parsedPreview
-	refused               string // the API server's refusal
+	// warnings are license-operator's, as they came: for people (the Markdown comment), never read.
+	warnings []string
+	// data is the preview the dry run's plan carries (readAnswer).
+	data    *licensing.PlanPreview
+	refused string // the API server's refusal
 	// unjudged is true when the operator's webhooks did not see the plan: no preview was made.
 	unjudged bool
+	// unread says why the answer of the webhooks carried no preview that can be read.
+	unread string
 }
 
 func (p *planPreview) key() string { return p.namespace + "/" + p.name }
 
 // failed reports whether the change was refused, or its first order would be rejected.
 func (p *planPreview) failed() bool {
-	return p.refused != "" || len(p.parsed.orders) > 0 && p.parsed.orders[0].rejected != ""
+	return p.refused != "" || p.orders() != nil && p.orders().Rejected != nil
 }
 
 // warningCollector keeps the admission warnings of a request.
@@ -112,13 +117,15 @@ func (a *app) runPreview(ctx context.Context, files []string, recursive, markdow
 	if err != nil {
 		return err
 	}
-	failed, unjudged := 0, 0
+	failed, unjudged, unread := 0, 0, 0
 	for _, p := range previews {
 		switch {
 		case p.failed():
 			failed++
 		case p.unjudged:
 			unjudged++
+		case p.unread != "":
+			unread++
 		}
 	}
 	switch {
@@ -126,13 +133,15 @@ func (a *app) runPreview(ctx context.Context, files []string, recursive, markdow
 		return fmt.Errorf("%d of %s would be refused or rejected", failed, plural(len(previews), "plan", "plans"))
 	case unjudged > 0:
 		return fmt.Errorf("%d of %s not previewed: license-operator's admission webhooks did not answer", unjudged, plural(len(previews), "plan was", "plans were"))
+	case unread > 0:
+		return fmt.Errorf("%d of %s not previewed: license-operator's answer carried no preview that can be read", unread, plural(len(previews), "plan was", "plans were"))
 	}
 	return nil
 }
 
-// previewPlan dry-runs the plan of m as a server-side apply and reads the warnings it got. A
-// refusal of the API server is part of the preview; only an error that says nothing about the
-// plan (no permission, no connection) is returned.
+// previewPlan dry-runs the plan of m as a server-side apply and reads the preview of the plan it
+// answers with (readAnswer). A refusal of the API server is part of the preview; only an error
+// that says nothing about the plan (no permission, no connection) is returned.
 func (a *app) previewPlan(ctx context.Context, c client.Client, warnings *warningCollector, m manifest, defaultNamespace string) (*planPreview, error) {
 	u := m.obj.DeepCopy()
 	if u.GetNamespace() == "" {
@@ -163,10 +172,7 @@ func (a *app) previewPlan(ctx context.Context, c client.Client, warnings *warnin
 		p.refused = err.Error()
 		return p, nil
 	}
-	p.parsed = parsePreview(p.warnings)
-	// The mutating webhook records who changed every plan it sees: without that annotation, it
-	// did not see this one, and no preview was made.
-	p.unjudged = u.GetAnnotations()[v1alpha1.RequestedByAnnotation] == "" && len(p.warnings) == 0
+	p.readAnswer(u.GetAnnotations())
 	return p, nil
 }
 
@@ -189,39 +195,22 @@ func previewRows(p *planPreview) []previewRow {
 	switch {
 	case p.refused != "":
 		return []previewRow{{plan: key, change: "refused", bad: true}}
-	case p.unjudged:
+	case p.unjudged || p.unread != "":
 		return []previewRow{{plan: key, change: "not previewed"}}
-	case len(p.parsed.orders) == 0:
+	}
+	data := p.orders()
+	if data == nil {
 		return []previewRow{{plan: key, change: "no order"}}
 	}
 	var rows []previewRow
-	for _, o := range p.parsed.orders {
-		r := previewRow{plan: key, change: o.change, quantity: o.quantity, product: o.product, paymentPlan: o.paymentPlan, effective: o.effective}
-		if o.count > 1 {
-			r.change = fmt.Sprintf("%d x %s", o.count, o.change)
-		}
-		switch {
-		case o.rejected != "":
-			r.charge, r.bad = "rejected, "+strings.SplitN(o.rejected, ":", 2)[0], true
-		case !o.known:
-			r.charge = "unknown"
-		case o.count > 1:
-			total, ok := o.total()
-			if !ok {
-				r.charge = fmt.Sprintf("more than %s (%s each)", amount{licensing.MaxMoney, o.currency}, amount{o.charge, o.currency})
-				break
-			}
-			r.charge = fmt.Sprintf("%s (%s each)", amount{total, o.currency}, amount{o.charge, o.currency})
-		default:
-			r.charge = amount{o.charge, o.currency}.String()
-		}
-		rows = append(rows, r)
+	for i, r := range data.Runs() {
+		rows = append(rows, runRow(key, data, i, r))
 	}
 	return rows
 }
 
-// previewNotes are what a person should read about each plan: refusals, rejections, approvals,
-// requirements, a start date in the past, lines of an unknown format.
+// previewNotes are what a person should read about each plan: refusals, a preview not made, and
+// the preview's notes (rejections, approvals, requirements, a start date in the past...).
 func previewNotes(previews []*planPreview) []string {
 	var notes []string
 	for _, p := range previews {
@@ -231,17 +220,13 @@ func previewNotes(previews []*planPreview) []string {
 			add("refused: " + p.refused)
 		case p.unjudged:
 			add("license-operator's admission webhooks did not answer, so nothing was previewed: is the operator deployed with its webhooks (make deploy)?")
+		case p.unread != "":
+			add(p.unread)
 		}
-		for _, o := range p.parsed.orders {
-			if o.rejected != "" {
-				add("the order would be rejected, " + o.rejected)
+		if data := p.orders(); data != nil {
+			for _, n := range data.Notes() {
+				add(n)
 			}
-		}
-		for _, n := range p.parsed.notes {
-			add(n)
-		}
-		for _, u := range p.parsed.unknown {
-			add(u)
 		}
 	}
 	return notes
@@ -253,7 +238,7 @@ func previewTotals(previews []*planPreview) (map[string]licensing.Money, bool) {
 	totals := map[string]licensing.Money{}
 	complete := true
 	for _, p := range previews {
-		t, ok := p.parsed.totals()
+		t, ok := planTotals(p.orders())
 		complete = complete && ok
 		for cur, m := range t {
 			total := totals[cur]

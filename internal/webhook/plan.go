@@ -35,10 +35,22 @@ import (
 // The API server calls it for a create, and for an update that changes the spec or the
 // requested-by annotation (the matchCondition above): another update of the metadata (a label, a
 // finalizer, GitOps' own annotations) leaves both as they are.
+//
+// On a server-side dry run of a create or a spec change, it also writes the preview of the orders
+// the change would place into the plan the dry run answers with, as data (the preview annotation,
+// licensing.PlanPreview as JSON): the plan as it would be stored (its defaults, its status) judged
+// with what planValidator judges it with, by the same functions, so that tools read the very
+// preview the warnings state, without reading the warnings. An annotation rather than a warning
+// of JSON: the API server cuts every warning to 256 characters once a request's warnings pass 4
+// KiB, and a backdated plan's preview of its catch-up renewals is longer than that. A create or a
+// spec change that is not a dry run has the annotation removed: a dry run's answer applied as it
+// is stores no preview.
 type planDefaulter struct {
 	// client reads the BillingProfile: the cache, or the API server when the cache has none.
 	client client.Reader
-	clock  clock.PassiveClock
+	// judge is where a dry run's preview reads, as planValidator does (judging).
+	judge readers
+	clock clock.PassiveClock
 }
 
 func (d *planDefaulter) Handle(ctx context.Context, req admission.Request) admission.Response {
@@ -54,7 +66,9 @@ func (d *planDefaulter) Handle(ctx context.Context, req admission.Request) admis
 	meta := mapOf(obj, "metadata")
 	spec := mapOf(obj, "spec")
 	annotations := mapOf(meta, "annotations")
-	if req.Operation == admissionv1.Create || !reflect.DeepEqual(old["spec"], obj["spec"]) {
+	delete(annotations, v1alpha1.PreviewAnnotation)
+	specChanged := req.Operation == admissionv1.Create || !reflect.DeepEqual(old["spec"], obj["spec"])
+	if specChanged {
 		annotations[v1alpha1.RequestedByAnnotation] = req.UserInfo.Username
 	} else if was, ok := mapOf(mapOf(old, "metadata"), "annotations")[v1alpha1.RequestedByAnnotation]; ok {
 		annotations[v1alpha1.RequestedByAnnotation] = was
@@ -87,11 +101,52 @@ func (d *planDefaulter) Handle(ctx context.Context, req admission.Request) admis
 			}
 		}
 	}
+	if specChanged && req.DryRun != nil && *req.DryRun {
+		preview, err := d.preview(ctx, obj, req)
+		if err != nil {
+			return admission.Errored(http.StatusInternalServerError, err)
+		}
+		if preview != "" {
+			mapOf(meta, "annotations")[v1alpha1.PreviewAnnotation] = preview
+		}
+	}
 	raw, err := json.Marshal(obj)
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, err)
 	}
 	return admission.PatchResponseFromRaw(req.Object.Raw, raw)
+}
+
+// preview is the preview of the plan obj (defaulted) as JSON, "" when its spec would be refused
+// (planValidator refuses it) or the plan is being deleted (its spec no longer changes). The plan is
+// judged with the status the API server keeps, whatever the request holds (it sets the status after
+// the mutating webhooks, before planValidator): none for a create, the stored plan's for an update.
+func (d *planDefaulter) preview(ctx context.Context, obj map[string]any, req admission.Request) (string, error) {
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return "", err
+	}
+	p := &v1alpha1.CustomerLicensePlan{}
+	if err := json.Unmarshal(raw, p); err != nil {
+		return "", err
+	}
+	p.Status = v1alpha1.CustomerLicensePlanStatus{}
+	if req.Operation == admissionv1.Update {
+		old := &v1alpha1.CustomerLicensePlan{}
+		if err := json.Unmarshal(req.OldObject.Raw, old); err != nil {
+			return "", err
+		}
+		p.Status = old.Status
+	}
+	if !p.DeletionTimestamp.IsZero() {
+		return "", nil
+	}
+	in, verdict, err := judgeSpec(ctx, d.judge, p, d.clock)
+	if err != nil || !verdict.Passed() {
+		return "", err
+	}
+	data, err := json.Marshal(licensing.PreviewOf(in))
+	return string(data), err
 }
 
 // mapOf returns m[key] as a map, creating it when it is missing.
@@ -194,25 +249,34 @@ func (v *planValidator) ValidateDelete(context.Context, *v1alpha1.CustomerLicens
 }
 
 func (v *planValidator) validate(ctx context.Context, p *v1alpha1.CustomerLicensePlan) (admission.Warnings, error) {
-	r := judging(v.client, v.live)
-	in, err := previewInput(ctx, r, p, v.clock)
+	in, verdict, err := judgeSpec(ctx, judging(v.client, v.live), p, v.clock)
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
-	}
-	verdict := licensing.JudgeSpec(in)
-	if !verdict.Passed() {
-		// The cache may be a moment behind: the refusal stands only on what the API server holds.
-		if in, err = previewInput(ctx, r.confirming(), p, v.clock); err != nil {
-			return nil, apierrors.NewInternalError(err)
-		}
-		verdict = licensing.JudgeSpec(in)
 	}
 	if !verdict.Passed() {
 		path, value := fieldOf(verdict.Reason, p)
 		return nil, apierrors.NewInvalid(schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "CustomerLicensePlan"}, p.Name,
 			field.ErrorList{field.Invalid(path, value, verdict.Reason+": "+verdict.Message)})
 	}
-	return preface(ctx, licensing.Preview(in)), nil
+	return preface(ctx, licensing.PreviewOf(in).Sentences()), nil
+}
+
+// judgeSpec gathers what the rules need to judge the plan's spec, with r, and judges it. The cache
+// may be a moment behind: a refusal stands only on what the API server holds, and is judged again
+// with that.
+func judgeSpec(ctx context.Context, r readers, p *v1alpha1.CustomerLicensePlan, clk clock.PassiveClock) (licensing.PreviewInput, licensing.Verdict, error) {
+	in, err := previewInput(ctx, r, p, clk)
+	if err != nil {
+		return in, licensing.Verdict{}, err
+	}
+	verdict := licensing.JudgeSpec(in)
+	if !verdict.Passed() {
+		if in, err = previewInput(ctx, r.confirming(), p, clk); err != nil {
+			return in, licensing.Verdict{}, err
+		}
+		verdict = licensing.JudgeSpec(in)
+	}
+	return in, verdict, nil
 }
 
 // fieldOf names the spec field a refusal of the plan is about, and its value.

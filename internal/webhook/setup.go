@@ -48,7 +48,7 @@ func SetupWithManager(mgr ctrl.Manager, clk clock.PassiveClock, operator string)
 	c := mgr.GetClient()
 	live := mgr.GetAPIReader()
 	server := mgr.GetWebhookServer()
-	server.Register(planMutatePath, &webhook.Admission{Handler: &planDefaulter{client: cacheFirst{cache: c, live: live}, clock: clk}})
+	server.Register(planMutatePath, &webhook.Admission{Handler: &planDefaulter{client: cacheFirst{cache: c, live: live}, judge: judging(c, live), clock: clk}})
 	server.Register(orderStatusMutatePath, &webhook.Admission{Handler: &approvalStamper{operator: operator, clock: clk}})
 	server.Register(statusValidatePath, &webhook.Admission{Handler: statusGuard{operator: operator}})
 	if err := ctrl.NewWebhookManagedBy(mgr, &v1alpha1.CustomerLicensePlan{}).
