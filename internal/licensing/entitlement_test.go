@@ -20,7 +20,9 @@ func TestEntitlementRevision(t *testing.T) {
 		nothing bool
 	}{
 		{"usage counted", func(s *v1alpha1.CustomerLicensePlanStatus) { s.Usage.Assigned = 4 }, true, false},
-		{"a pending change", func(s *v1alpha1.CustomerLicensePlanStatus) { s.PendingChange = &v1alpha1.PendingChange{Quantity: new(int32(2))} }, true, false},
+		{"a pending change", func(s *v1alpha1.CustomerLicensePlanStatus) {
+			s.PendingChange = &v1alpha1.PendingChange{Quantity: new(int32(2))}
+		}, true, false},
 		{"an order applied that changes nothing in force", func(s *v1alpha1.CustomerLicensePlanStatus) { s.Revision = 4 }, true, false},
 		{"more licenses", func(s *v1alpha1.CustomerLicensePlanStatus) { s.Licenses = 11 }, false, false},
 		{"renewed", func(s *v1alpha1.CustomerLicensePlanStatus) { s.Term.End = "2026-05-01" }, false, false},
