@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -217,13 +218,37 @@ func (r *EntitlementReconciler) publish(ctx context.Context, ns string, keys ent
 func (r *EntitlementReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("entitlement").
-		Watches(&v1alpha1.CustomerLicensePlan{}, handler.EnqueueRequestsFromMapFunc(namespaceOf), builder.WithPredicates(inForceChanged)).
+		Watches(&v1alpha1.CustomerLicensePlan{}, namespaceAfter(entitlementSettle), builder.WithPredicates(inForceChanged)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.secretChanged)).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(namespaceOf),
 			builder.WithPredicates(labelled(v1alpha1.EntitlementLabelKeys))).
 		Watches(&v1alpha1.LicenseProduct{}, handler.EnqueueRequestsFromMapFunc(r.everyEntitlement),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Complete(r)
+}
+
+// entitlementSettle is how long a namespace's entitlement waits after a change of its plans before
+// it is issued: the plans of a namespace put in force together (a GitOps sync, a catch-up after an
+// outage) are issued in one write, not one per plan.
+const entitlementSettle = time.Second
+
+// namespaceAfter maps a plan to its namespace's entitlement, to be looked at after delay; the
+// queue keeps one request per namespace, however many plans change meanwhile.
+func namespaceAfter(delay time.Duration) handler.EventHandler {
+	add := func(o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		q.AddAfter(namespaceOf(context.Background(), o)[0], delay)
+	}
+	return handler.TypedFuncs[client.Object, reconcile.Request]{
+		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(e.Object, q)
+		},
+		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(e.ObjectNew, q)
+		},
+		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(e.Object, q)
+		},
+	}
 }
 
 // namespaceOf maps an object to its namespace's entitlement.

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,10 +12,14 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 	"github.com/partnerops/license-operator/internal/entitlement"
+	"github.com/partnerops/license-operator/internal/testenv"
 	verify "github.com/partnerops/license-operator/pkg/entitlement"
 )
 
@@ -235,5 +240,39 @@ var _ = Describe("The JWKS endpoint", func() {
 		rec = httptest.NewRecorder()
 		JWKSHandler(k8sClient, "nowhere").ServeHTTP(rec, httptest.NewRequest(http.MethodGet, JWKSPath, nil))
 		Expect(rec.Code).To(Equal(http.StatusServiceUnavailable))
+	})
+})
+
+// A restarted operator (a second one, reading everything afresh) re-issues nothing: what the
+// Secrets hold is what it would write.
+var _ = Describe("Entitlements after a restart", func() {
+	It("are not written again", func() {
+		testCatalog()
+		ns := newNamespace()
+		fakeClock.SetTime(at("2026-03-10", 9))
+		startPlan(ns, "eul", "t-eul", 10, v1alpha1.Monthly, "2026-03-01")
+		s, _ := eventuallyGrants(ns, "eul t-eul 10 Monthly 2026-04-01 Renew")
+		keys := &corev1.Secret{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: operatorNamespace, Name: v1alpha1.SigningKeySecret}, keys)).To(Succeed())
+
+		second, stop := context.WithCancel(ctx)
+		DeferCleanup(stop)
+		opts := testenv.ManagerOptions(testEnv, scheme)
+		opts.Controller = config.Controller{SkipNameValidation: ptr.To(true)}
+		mgr, err := ctrl.NewManager(cfg, opts)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(SetupWithManager(second, mgr, fakeClock, EntitlementOptions{Namespace: operatorNamespace})).To(Succeed())
+		go func() {
+			defer GinkgoRecover()
+			Expect(mgr.Start(second)).To(Succeed())
+		}()
+		Expect(mgr.GetCache().WaitForCacheSync(second)).To(BeTrue())
+		Consistently(func(g Gomega) []string {
+			now := &corev1.Secret{}
+			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(s), now)).To(Succeed())
+			k := &corev1.Secret{}
+			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(keys), k)).To(Succeed())
+			return []string{now.ResourceVersion, k.ResourceVersion}
+		}, "3s", "200ms").Should(Equal([]string{s.ResourceVersion, keys.ResourceVersion}))
 	})
 })
