@@ -109,8 +109,8 @@ func (r *EntitlementReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, nil // nothing in force yet: the plan's status write brings it back
 	}
 	next, err := r.issue(ctx, ns, secret, grant, *keys, now)
-	if err != nil {
-		return settle(ctx, ctrl.Result{}, err)
+	if err != nil || next.IsZero() {
+		return settle(ctx, ctrl.Result{}, err) // issued nothing: the namespace is being deleted
 	}
 	if err := r.publish(ctx, ns, *keys); err != nil {
 		return settle(ctx, ctrl.Result{}, err)
@@ -135,6 +135,9 @@ func (r *EntitlementReconciler) issue(ctx context.Context, ns string, secret *co
 	want := entitlementSecret(ns, token, claims)
 	if secret == nil {
 		err := r.Create(ctx, want, client.FieldOwner(FieldOwner))
+		if apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
+			return time.Time{}, nil // the namespace is being deleted, and its entitlement with it
+		}
 		if !apierrors.IsAlreadyExists(err) {
 			if err == nil {
 				log.FromContext(ctx).Info("entitlement issued", "namespace", ns, "products", len(claims.Products), "expires", claims.Expiry.Time())
@@ -195,7 +198,11 @@ func (r *EntitlementReconciler) publish(ctx context.Context, ns string, keys ent
 	cm := &corev1.ConfigMap{}
 	err := r.Get(ctx, client.ObjectKeyFromObject(want), cm)
 	if apierrors.IsNotFound(err) {
-		if err = r.Create(ctx, want, client.FieldOwner(FieldOwner)); !apierrors.IsAlreadyExists(err) {
+		err = r.Create(ctx, want, client.FieldOwner(FieldOwner))
+		if apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
+			return nil
+		}
+		if !apierrors.IsAlreadyExists(err) {
 			return err
 		}
 		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(want), cm); err != nil {
