@@ -14,6 +14,7 @@ RUN go mod download
 COPY cmd/ cmd/
 COPY api/ api/
 COPY internal/ internal/
+COPY pkg/ pkg/
 
 # Build. GOARCH has no default, so the binary is built for the platform of the host running the
 # build, unless docker buildx sets TARGETOS/TARGETARCH (docker build --platform).

@@ -25,6 +25,7 @@ import (
 	"github.com/partnerops/license-operator/api/v1alpha1"
 	"github.com/partnerops/license-operator/internal/controller"
 	"github.com/partnerops/license-operator/internal/controller/cachecfg"
+	"github.com/partnerops/license-operator/internal/entitlement"
 	licensingmetrics "github.com/partnerops/license-operator/internal/metrics"
 	licensingwebhook "github.com/partnerops/license-operator/internal/webhook"
 )
@@ -45,6 +46,8 @@ func main() {
 	var leaderElect, secureMetrics, webhooks bool
 	var operatorUsername, leaderElectionNamespace string
 	var leaseDuration, renewDeadline, retryPeriod time.Duration
+	var operatorNamespace, jwksAddr string
+	policy := entitlement.DefaultPolicy()
 	var webhookCertPath, webhookCertName, webhookCertKey, metricsCertPath, metricsCertName, metricsCertKey string
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to, such as :8443; 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the health probe endpoint binds to.")
@@ -62,6 +65,11 @@ func main() {
 	flag.StringVar(&webhookCertName, "webhook-cert-name", "tls.crt", "The file name of the webhook server's certificate, in --webhook-cert-path.")
 	flag.StringVar(&webhookCertKey, "webhook-cert-key", "tls.key", "The file name of the webhook server's key, in --webhook-cert-path.")
 	flag.StringVar(&operatorUsername, "operator-username", "", "The user name the operator acts as, the only one allowed to write LicenseOrders; by default the API server is asked (SelfSubjectReview).")
+	flag.StringVar(&operatorNamespace, "operator-namespace", "", "The namespace of the signing key Secret of the entitlements; in a cluster, the pod's own namespace by default. Without it, no entitlement is issued.")
+	flag.StringVar(&policy.Issuer, "entitlement-issuer", policy.Issuer, "The issuer (iss) of the entitlements.")
+	flag.DurationVar(&policy.MaxLifetime, "entitlement-max-lifetime", policy.MaxLifetime, "How long an entitlement is valid at most; it is re-issued after two thirds of it.")
+	flag.DurationVar(&policy.Grace, "entitlement-grace", policy.Grace, "How long after a plan's term end its entitlement stays valid, should the plan not be renewed in time.")
+	flag.StringVar(&jwksAddr, "jwks-bind-address", ":8082", "The address the public keys of the entitlements are served on, at "+controller.JWKSPath+"; 0 disables it.")
 	opts := zap.Options{Development: true}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -131,9 +139,24 @@ func main() {
 		}
 	}
 	ctx := ctrl.SetupSignalHandler()
-	if err := controller.SetupWithManager(ctx, mgr, clock.RealClock{}); err != nil {
+	if operatorNamespace == "" {
+		operatorNamespace = podNamespace()
+	}
+	var entitlements []controller.EntitlementOptions
+	if operatorNamespace != "" {
+		entitlements = append(entitlements, controller.EntitlementOptions{Namespace: operatorNamespace, Policy: policy})
+	} else {
+		log.Info("no entitlement is issued: pass --operator-namespace, the namespace of the signing keys")
+	}
+	if err := controller.SetupWithManager(ctx, mgr, clock.RealClock{}, entitlements...); err != nil {
 		log.Error(err, "unable to set up the controllers")
 		os.Exit(1)
+	}
+	if jwksAddr != "0" && operatorNamespace != "" {
+		if err := mgr.Add(controller.ServeJWKS(jwksAddr, mgr.GetClient(), operatorNamespace)); err != nil {
+			log.Error(err, "unable to serve the entitlements' public keys")
+			os.Exit(1)
+		}
 	}
 	// The plan and order series, computed from the cache at each scrape, by the leader only.
 	if err := licensingmetrics.Register(mgr.GetClient(), mgr.Elected()); err != nil {
@@ -182,6 +205,15 @@ func watchCert(dir, cert, key string) (*certwatcher.CertWatcher, error) {
 func fail(msg string) {
 	fmt.Fprintln(os.Stderr, "error: "+msg)
 	os.Exit(1)
+}
+
+// podNamespace is the namespace of the manager's pod, or "" outside a cluster.
+func podNamespace() string {
+	b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 // inCluster reports whether the manager runs in a pod, where the leader election Lease defaults

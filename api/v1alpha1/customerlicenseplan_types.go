@@ -344,6 +344,12 @@ type CustomerLicensePlanStatus struct {
 	// +optional
 	LastOrder string `json:"lastOrder,omitempty"`
 
+	// entitlementRevision identifies what the plan holds in force as its namespace's entitlement
+	// (the Secret license-entitlement) states it: the entitlement's entry for this plan carries the
+	// same revision once it is issued. Empty while nothing is in force.
+	// +optional
+	EntitlementRevision string `json:"entitlementRevision,omitempty"`
+
 	// usage is the number of licenses assigned.
 	// +optional
 	Usage Usage `json:"usage,omitempty"`

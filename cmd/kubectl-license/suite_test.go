@@ -49,6 +49,10 @@ var (
 
 var suiteStart = testenv.SuiteStart
 
+// operatorNamespace holds the signing keys of the entitlements: the namespace kubectl license keys
+// rotate looks in by default.
+const operatorNamespace = "license-operator-system"
+
 func TestKubectlLicense(t *testing.T) {
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "kubectl-license Suite")
@@ -70,7 +74,8 @@ var _ = BeforeSuite(func() {
 	mgr, err := ctrl.NewManager(cfg, testenv.ManagerOptions(testEnv, scheme))
 	Expect(err).NotTo(HaveOccurred())
 	fakeClock = clocktesting.NewFakeClock(suiteStart)
-	Expect(controller.SetupWithManager(ctx, mgr, fakeClock)).To(Succeed())
+	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}})).To(Succeed())
+	Expect(controller.SetupWithManager(ctx, mgr, fakeClock, controller.EntitlementOptions{Namespace: operatorNamespace})).To(Succeed())
 	Expect(webhook.SetupWithManager(mgr, fakeClock, operator)).To(Succeed())
 	go func() {
 		defer GinkgoRecover()

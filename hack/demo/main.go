@@ -28,6 +28,8 @@ import (
 
 	uberzap "go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -47,6 +49,9 @@ import (
 // fieldOwner is the field manager of the samples the demo applies.
 const fieldOwner = "license-operator-demo"
 
+// operatorNamespace holds the signing keys of the entitlements the operator issues.
+const operatorNamespace = "license-operator-system"
+
 func main() {
 	// A flag set of its own: controller-runtime registers a -kubeconfig flag of its own (the
 	// kubeconfig to read) on the default one.
@@ -58,10 +63,11 @@ func main() {
 	timeout := fs.Duration("timeout", 60*time.Second, "how long to wait for the license plans to settle")
 	verbose := fs.Bool("v", false, "print the operator's logs (info level) to stderr instead of the log file")
 	metricsAddr := fs.String("metrics-bind-address", "127.0.0.1:8080", "where the operator serves its metrics, over plain HTTP; 0 turns them off")
+	jwksAddr := fs.String("jwks-bind-address", "127.0.0.1:8082", "where the operator serves the public keys of the entitlements ("+controller.JWKSPath+"); 0 turns it off")
 	_ = fs.Parse(os.Args[1:])
 
 	ctx := ctrl.SetupSignalHandler()
-	if err := run(ctx, *kubeconfig, *logPath, *samples, *metricsAddr, *timeout, *verbose); err != nil {
+	if err := run(ctx, *kubeconfig, *logPath, *samples, *metricsAddr, *jwksAddr, *timeout, *verbose); err != nil {
 		if ctx.Err() != nil {
 			fmt.Println("Interrupted.") // while starting up; run has cleaned up
 			return
@@ -71,7 +77,7 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, kubeconfig, logPath, samples, metricsAddr string, timeout time.Duration, verbose bool) error {
+func run(ctx context.Context, kubeconfig, logPath, samples, metricsAddr, jwksAddr string, timeout time.Duration, verbose bool) error {
 	root, err := repoRoot()
 	if err != nil {
 		return err
@@ -131,8 +137,23 @@ func run(ctx context.Context, kubeconfig, logPath, samples, metricsAddr string, 
 	if err != nil {
 		return fmt.Errorf("create the manager: %w", err)
 	}
-	if err := controller.SetupWithManager(ctx, mgr, clock.RealClock{}); err != nil {
+	// The signing keys of the entitlements live in the operator's namespace, as in a cluster.
+	if err := mgr.GetAPIReader().Get(ctx, client.ObjectKey{Name: operatorNamespace}, &corev1.Namespace{}); err != nil {
+		admin, err := client.New(cfg, client.Options{Scheme: scheme})
+		if err != nil {
+			return err
+		}
+		if err := admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}}); err != nil {
+			return fmt.Errorf("create namespace %s: %w", operatorNamespace, err)
+		}
+	}
+	if err := controller.SetupWithManager(ctx, mgr, clock.RealClock{}, controller.EntitlementOptions{Namespace: operatorNamespace}); err != nil {
 		return fmt.Errorf("set up the controllers: %w", err)
+	}
+	if jwksAddr != "0" {
+		if err := mgr.Add(controller.ServeJWKS(jwksAddr, mgr.GetClient(), operatorNamespace)); err != nil {
+			return err
+		}
 	}
 	if err := licensingmetrics.Register(mgr.GetClient(), mgr.Elected()); err != nil {
 		return fmt.Errorf("register the metrics: %w", err)

@@ -18,7 +18,8 @@ const FieldOwner = "license-operator"
 
 // SetupWithManager registers the field indexes and every reconciler of the operator with mgr.
 // clk is the clock the reconcilers read "now" from: clock.RealClock{} in production, a fake in tests.
-func SetupWithManager(ctx context.Context, mgr ctrl.Manager, clk clock.PassiveClock) error {
+// With entitlements, the operator also issues the customer namespaces' signed entitlements.
+func SetupWithManager(ctx context.Context, mgr ctrl.Manager, clk clock.PassiveClock, entitlements ...EntitlementOptions) error {
 	indexer := mgr.GetFieldIndexer()
 	for _, index := range []struct {
 		obj   client.Object
@@ -38,6 +39,11 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, clk clock.PassiveCl
 	if err := (&PlanReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: clk, Recorder: recorder,
 		expect: newExpectations(), probes: newProbes(), orders: orders, usage: newUsageBursts()}).SetupWithManager(mgr); err != nil {
 		return err
+	}
+	for _, o := range entitlements {
+		if err := setupEntitlements(mgr, clk, o); err != nil {
+			return err
+		}
 	}
 	return (&AssignmentReconciler{Client: mgr.GetClient(), Clock: clk, expect: newExpectations()}).SetupWithManager(mgr)
 }

@@ -33,6 +33,9 @@ var (
 	scheme    = testenv.Scheme()
 )
 
+// operatorNamespace holds the signing keys of the entitlements.
+const operatorNamespace = "license-operator-system"
+
 // suiteStart is the fake clock's time when the suite starts.
 var suiteStart = testenv.SuiteStart
 
@@ -57,7 +60,8 @@ var _ = BeforeSuite(func() {
 	fakeClock = clocktesting.NewFakeClock(suiteStart)
 	mgr, err := ctrl.NewManager(cfg, testenv.ManagerOptions(testEnv, scheme))
 	Expect(err).NotTo(HaveOccurred())
-	Expect(SetupWithManager(ctx, mgr, fakeClock)).To(Succeed())
+	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}})).To(Succeed())
+	Expect(SetupWithManager(ctx, mgr, fakeClock, EntitlementOptions{Namespace: operatorNamespace})).To(Succeed())
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())

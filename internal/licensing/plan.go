@@ -234,6 +234,7 @@ func setPlanStatus(st *v1alpha1.CustomerLicensePlanStatus, generation int64, r R
 	SetCondition(&st.Conditions, UsageCoveredCondition(st.Licenses, assigned), generation, now)
 	SetProgressConditions(&st.Conditions, ready, generation, now)
 	st.ObservedGeneration = generation
+	st.EntitlementRevision = EntitlementRevision(*st)
 }
 
 // orderFor is the order of req for the plan at a revision: what it changes, who asked for it, and

@@ -5,11 +5,13 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
+	"github.com/partnerops/license-operator/internal/entitlement"
 	"github.com/partnerops/license-operator/internal/licensing"
 )
 
@@ -46,7 +48,7 @@ func NewCollector(reader client.Reader, elected <-chan struct{}) *Collector {
 // Describe sends the descriptors of every series the collector exports.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{planInfoDesc, planLicensesDesc, planAssignedDesc, planRenewalDesc,
-		planConditionDesc, planRenewalRefusedDesc, ordersDesc, orderAwaitingDesc, billedDesc} {
+		planConditionDesc, planRenewalRefusedDesc, ordersDesc, orderAwaitingDesc, billedDesc, entitlementExpiryDesc} {
 		ch <- d
 	}
 	c.listErrors.Describe(ch)
@@ -82,6 +84,7 @@ type snapshot struct {
 	plans       []v1alpha1.CustomerLicensePlan
 	orders      []v1alpha1.LicenseOrder
 	profile     *v1alpha1.BillingProfileSpec
+	secrets     []corev1.Secret
 	plansRead   bool
 	ordersRead  bool
 	profileRead bool
@@ -103,6 +106,12 @@ func (c *Collector) read(ctx context.Context) snapshot {
 		c.listErrors.WithLabelValues("licenseorders").Inc()
 	} else {
 		s.orders, s.ordersRead = orders.Items, true
+	}
+	secrets := &corev1.SecretList{}
+	if err := c.reader.List(ctx, secrets, client.MatchingLabels{v1alpha1.EntitlementLabel: v1alpha1.EntitlementLabelToken}, client.UnsafeDisableDeepCopy); err != nil {
+		c.listErrors.WithLabelValues("secrets").Inc()
+	} else {
+		s.secrets = secrets.Items
 	}
 	profile := &v1alpha1.BillingProfile{}
 	switch err := c.reader.Get(ctx, client.ObjectKey{Name: v1alpha1.DefaultBillingProfileName}, profile); {
@@ -126,6 +135,7 @@ func (s snapshot) collect(ch chan<- prometheus.Metric) {
 			s.collectBilled(ch)
 		}
 	}
+	s.collectEntitlements(ch)
 	if s.ordersRead {
 		s.collectOrders(ch)
 		if s.plansRead {
@@ -246,6 +256,22 @@ func (s snapshot) collectRefusedRenewals(ch chan<- prometheus.Metric) {
 	}
 	for key, o := range refused {
 		ch <- gauge(planRenewalRefusedDesc, 1, key.Namespace, key.Name, o.Name, o.Status.Reason)
+	}
+}
+
+// collectEntitlements sends the expiry of each namespace's entitlement; a token that cannot be
+// read (edited by hand, and about to be restored) sends none.
+func (s snapshot) collectEntitlements(ch chan<- prometheus.Metric) {
+	for i := range s.secrets {
+		sec := &s.secrets[i]
+		if sec.Name != v1alpha1.EntitlementSecret {
+			continue
+		}
+		_, c, err := entitlement.Unverified(string(sec.Data[v1alpha1.EntitlementTokenKey]))
+		if err != nil || c.Expiry == nil {
+			continue
+		}
+		ch <- gauge(entitlementExpiryDesc, float64(c.Expiry.Time().Unix()), sec.Namespace)
 	}
 }
 

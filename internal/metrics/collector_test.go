@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"sort"
@@ -9,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -20,6 +23,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
+	"github.com/partnerops/license-operator/internal/entitlement"
+	verify "github.com/partnerops/license-operator/pkg/entitlement"
 )
 
 func testScheme(t *testing.T) *runtime.Scheme {
@@ -28,7 +33,33 @@ func testScheme(t *testing.T) *runtime.Scheme {
 	if err := v1alpha1.AddToScheme(s); err != nil {
 		t.Fatal(err)
 	}
+	if err := corev1.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
 	return s
+}
+
+// entitlementSecret is a namespace's entitlement Secret whose token, granting plans products,
+// expires at exp.
+func entitlementSecret(t *testing.T, ns string, plans int, exp time.Time) *corev1.Secret {
+	t.Helper()
+	key, err := entitlement.NewKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := verify.Claims{Claims: jwt.Claims{Issuer: entitlement.DefaultIssuer, Expiry: jwt.NewNumericDate(exp)}, Namespace: ns}
+	for i := range plans {
+		c.Products = append(c.Products, verify.Product{Plan: fmt.Sprintf("plan-%d", i), Name: "eul", Licenses: 1})
+	}
+	token, err := entitlement.Sign(c, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: v1alpha1.EntitlementSecret, Labels: map[string]string{v1alpha1.EntitlementLabel: v1alpha1.EntitlementLabelToken}},
+		Type:       v1alpha1.EntitlementSecretType,
+		Data:       map[string][]byte{v1alpha1.EntitlementTokenKey: []byte(token)},
+	}
 }
 
 var profile = &v1alpha1.BillingProfile{
@@ -215,6 +246,29 @@ func TestCollector(t *testing.T) {
 				`license_operator_plan_status_condition{namespace="acme",plan="old",condition="UsageCovered",status="True",reason="Covered"} 1`,
 				`license_operator_billed_amount_total{currency="EUR",cost_center="sales-emea"} 120`,
 				`license_operator_billed_amount_total{currency="USD",cost_center="sales-emea"} 50`,
+			},
+		},
+		{
+			name: "the expiry of each namespace's entitlement",
+			objects: []client.Object{
+				entitlementSecret(t, "acme", 2, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)),
+				entitlementSecret(t, "gone", 0, time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)),
+				// Another Secret of the same label and a token edited by hand export nothing.
+				func() client.Object {
+					s := entitlementSecret(t, "acme", 1, time.Now())
+					s.Name = "other"
+					return s
+				}(),
+				func() client.Object {
+					s := entitlementSecret(t, "hooli", 1, time.Now())
+					s.Data[v1alpha1.EntitlementTokenKey] = []byte("edited")
+					return s
+				}(),
+			},
+			elected: closed,
+			want: []string{
+				fmt.Sprintf(`license_operator_entitlement_expiry_timestamp_seconds{namespace="acme"} %d`, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC).Unix()),
+				fmt.Sprintf(`license_operator_entitlement_expiry_timestamp_seconds{namespace="gone"} %d`, time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC).Unix()),
 			},
 		},
 		{

@@ -29,6 +29,7 @@ const (
 	OrdersClosedTotal          = "license_operator_orders_closed_total"
 	BilledAmountTotal          = "license_operator_billed_amount_total"
 	CollectorListErrorsTotal   = "license_operator_collector_list_errors_total"
+	EntitlementExpiry          = "license_operator_entitlement_expiry_timestamp_seconds"
 )
 
 // allNames lists every metric the package exports, for the tests that check that alerts and
@@ -36,7 +37,7 @@ const (
 var allNames = []string{
 	PlanInfo, PlanLicenses, PlanLicensesAssigned, PlanRenewalTimestamp, PlanStatusCondition,
 	PlanRenewalRefused, Orders, OrderAwaitingApprovalSince, OrdersClosedTotal, BilledAmountTotal,
-	CollectorListErrorsTotal,
+	CollectorListErrorsTotal, EntitlementExpiry,
 }
 
 var (
@@ -79,6 +80,12 @@ var (
 		"Creation time, as a Unix timestamp, of an order that waits for a person's approval (state AwaitingApproval); "+
 			"time() minus it is how long the order has existed.",
 		[]string{"namespace", "order", "plan", "change"}, nil)
+
+	entitlementExpiryDesc = prometheus.NewDesc(EntitlementExpiry,
+		"When the namespace's entitlement (the Secret license-entitlement) expires, as a Unix timestamp. The operator "+
+			"re-issues it after two thirds of its lifetime, and whenever what is in force changes: time() coming near it "+
+			"while a plan of the namespace is in force means the operator is not re-issuing.",
+		[]string{"namespace"}, nil)
 
 	billedDesc = prometheus.NewDesc(BilledAmountTotal,
 		"Amount billed, in units of currency: the sum of status.billing.totalBilled of the plans that exist, by currency and "+

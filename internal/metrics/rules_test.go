@@ -52,6 +52,7 @@ var wantAlerts = map[string]string{
 	"LicenseOperatorReconcileErrors":   "warning",
 	"LicenseOperatorNotReconciling":    "critical",
 	"LicenseOperatorMetricsIncomplete": "warning",
+	"LicenseEntitlementExpiringSoon":   "critical",
 }
 
 func readAlerts(t *testing.T) ([]byte, prometheusRule) {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -30,6 +31,7 @@ var scheme = func() *runtime.Scheme {
 	s := runtime.NewScheme()
 	utilruntime.Must(v1alpha1.AddToScheme(s))
 	utilruntime.Must(eventsv1.AddToScheme(s))
+	utilruntime.Must(corev1.AddToScheme(s))
 	return s
 }()
 
@@ -48,6 +50,9 @@ func restMapper() meta.RESTMapper {
 	for kind, plural := range map[string]string{"LicenseProduct": "licenseproducts", "BillingProfile": "billingprofiles"} {
 		m.AddSpecific(gv.WithKind(kind), gv.WithResource(plural), gv.WithResource(strings.ToLower(kind)), meta.RESTScopeRoot)
 	}
+	core := corev1.SchemeGroupVersion
+	m.AddSpecific(core.WithKind("Secret"), core.WithResource("secrets"), core.WithResource("secret"), meta.RESTScopeNamespace)
+	m.AddSpecific(core.WithKind("ConfigMap"), core.WithResource("configmaps"), core.WithResource("configmap"), meta.RESTScopeNamespace)
 	events := eventsv1.SchemeGroupVersion
 	m.AddSpecific(events.WithKind("Event"), events.WithResource("events"), events.WithResource("event"), meta.RESTScopeNamespace)
 	return m

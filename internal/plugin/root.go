@@ -87,6 +87,8 @@ XLSX spreadsheets for finance.`,
 		a.previewCommand(),
 		a.statementCommand(),
 		a.renewalCommand(),
+		a.entitlementCommand(),
+		a.keysCommand(),
 	)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())

@@ -231,7 +231,8 @@ func (op *operator) startLocked(f *fault) error {
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := controller.SetupWithManager(ctx, mgr, op.clock); err != nil {
+	// The entitlements' signing keys live in the run's namespace, the only one the cache holds.
+	if err := controller.SetupWithManager(ctx, mgr, op.clock, controller.EntitlementOptions{Namespace: op.ns}); err != nil {
 		cancel()
 		return err
 	}

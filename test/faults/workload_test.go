@@ -443,6 +443,7 @@ func (r *run) settle(i int) error {
 				g.Expect(keyOf(v)).To(Equal(r.ref.keys[i]), "what the reference run's plan showed at this step")
 			}
 			g.Expect(settled(v)).To(Succeed())
+			g.Expect(r.entitlementAtRest()).To(Succeed())
 			if strict {
 				g.Expect(r.statusLine(i, v)).To(Equal(r.ref.statuses[i]))
 			}

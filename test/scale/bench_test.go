@@ -169,10 +169,16 @@ func newSide(t *testing.T, bin string, webhooks bool) *side {
 	s.args = []string{"--kubeconfig=" + kcPath}
 	if !s.isFloor {
 		s.args = append(s.args, "--metrics-bind-address=0", "--health-probe-bind-address=0", fmt.Sprintf("--webhooks=%t", webhooks),
-			"--webhook-cert-path="+s.env.WebhookInstallOptions.LocalServingCertDir)
+			"--webhook-cert-path="+s.env.WebhookInstallOptions.LocalServingCertDir,
+			// The entitlements are issued as in a cluster: their signing keys in the operator's namespace.
+			"--operator-namespace="+operatorNamespace, "--jwks-bind-address=0")
 	}
 	ctx := context.Background()
 	if !s.isFloor {
+		if err := s.c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}}); err != nil {
+			s.close()
+			t.Fatal(err)
+		}
 		if err := testenv.InstallPolicies(ctx, s.c, filepath.Join("..", "..")); err != nil {
 			s.close()
 			t.Fatal(err)
@@ -200,6 +206,9 @@ func (s *side) close() {
 	}
 	_ = s.env.Stop()
 }
+
+// operatorNamespace holds the signing keys of the entitlements the operator issues.
+const operatorNamespace = "license-operator-system"
 
 func measure(t *testing.T, n int, bin string, webhooks bool) figures {
 	s := newSide(t, bin, webhooks)

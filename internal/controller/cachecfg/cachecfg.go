@@ -3,7 +3,10 @@
 package cachecfg
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -17,15 +20,29 @@ import (
 //     Fulfilled orders are the order history, which grows every term; a plan reads the few it has
 //     not applied yet from the API server. Memory thus stays flat as history grows;
 //   - of the LicenseAssignments, the most numerous objects (several per plan), no assignee: the
-//     operator counts them per plan and writes their Assigned condition, and reads nothing else.
+//     operator counts them per plan and writes their Assigned condition, and reads nothing else;
+//   - of the Secrets and ConfigMaps, only the operator's own: those of the entitlements (labelled
+//     licensing.partnerops.io/entitlement). Nobody else's Secret is read, nor held in memory.
 func Options() cache.Options {
 	return cache.Options{
 		DefaultTransform: stripUnread,
 		ByObject: map[client.Object]cache.ByObject{
 			&v1alpha1.LicenseOrder{}:      {Field: fields.OneTermNotEqualSelector("status.state", string(v1alpha1.OrderFulfilled))},
 			&v1alpha1.LicenseAssignment{}: {Transform: stripAssignment},
+			&corev1.Secret{}:              {Label: entitlements},
+			&corev1.ConfigMap{}:           {Label: entitlements},
 		},
 	}
+}
+
+// entitlements selects the operator's Secrets and ConfigMaps.
+var entitlements = labels.SelectorFromSet(nil).Add(must(labels.NewRequirement(v1alpha1.EntitlementLabel, selection.Exists, nil)))
+
+func must(r *labels.Requirement, err error) labels.Requirement {
+	if err != nil {
+		panic(err)
+	}
+	return *r
 }
 
 // stripAssignment drops what the operator never reads from an assignment: stripUnread, and its

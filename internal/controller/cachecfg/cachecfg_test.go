@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 )
@@ -40,5 +41,21 @@ func TestStripAssignment(t *testing.T) {
 	got := out.(*v1alpha1.LicenseAssignment)
 	if got.Spec.Plan != "eul" || got.Spec.Assignee != (v1alpha1.Assignee{}) || len(got.ManagedFields) != 0 {
 		t.Errorf("stripAssignment kept %+v (managedFields %v), want the plan alone", got.Spec, got.ManagedFields)
+	}
+}
+
+func TestOnlyTheEntitlementsSecretsAreCached(t *testing.T) {
+	for _, tc := range []struct {
+		labels map[string]string
+		cached bool
+	}{
+		{map[string]string{v1alpha1.EntitlementLabel: v1alpha1.EntitlementLabelToken}, true},
+		{map[string]string{v1alpha1.EntitlementLabel: v1alpha1.EntitlementLabelSigningKeys}, true},
+		{map[string]string{"app": "billing"}, false},
+		{nil, false},
+	} {
+		if got := entitlements.Matches(labels.Set(tc.labels)); got != tc.cached {
+			t.Errorf("labels %v: cached %v, want %v", tc.labels, got, tc.cached)
+		}
 	}
 }
