@@ -37,9 +37,17 @@ help: ## Show the targets.
 
 ##@ Try it
 
+# The demo runs as bin/demo, not under `go run`, and takes the terminal for itself: Ctrl-C then
+# reaches the demo alone, which stops everything it started and exits 0, and make returns that.
+# DEMO_FLAGS passes flags to it (bin/demo -h lists them).
 .PHONY: demo
 demo: manifests envtest plugin ## Run the operator on a local control plane with the sample catalog and plans.
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./hack/demo
+	go build -o bin/demo ./hack/demo
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" bin/demo $(DEMO_FLAGS)
+
+.PHONY: test-demo
+test-demo: ## Run `make demo` under a terminal and stop it with Ctrl-C, once and twice (about 2 minutes).
+	LICENSE_DEMO=1 go test ./hack/demo -run TestCtrlC -count=1 -v -timeout 10m
 
 ##@ Development
 
