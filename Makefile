@@ -70,7 +70,7 @@ vet: ## Run go vet.
 
 .PHONY: test
 test: test-tools manifests generate fmt vet ## Run every unit and envtest test.
-	HELM="$(HELM)" PROMTOOL="$(PROMTOOL)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... -coverprofile cover.out
+	PROMTOOL="$(PROMTOOL)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... -coverprofile cover.out
 
 # The fault-injection suite (test/faults) is not part of `make test`: it runs the workload once
 # per write of the operator, twice (a write lost, a write unheard), so it takes about 20 minutes.
@@ -161,8 +161,9 @@ chart: manifests ## Copy the CRDs and the generated RBAC, webhook and policy man
 	cp config/webhook/manifests.yaml $(CHART)/files/webhook/
 	cp config/policy/ledger.yaml config/policy/assignment_label.yaml $(CHART)/files/policy/
 
+# make test lints the chart too (charts/chart_test.go, with Helm's packages and no helm binary).
 .PHONY: helm-lint
-helm-lint: helm ## Lint the chart (also with --strict).
+helm-lint: helm ## Lint the chart with the helm binary (also with --strict).
 	$(HELM) lint $(CHART)
 	$(HELM) lint --strict $(CHART)
 
@@ -171,8 +172,8 @@ helm-lint: helm ## Lint the chart (also with --strict).
 # The tools of `make test`, built side by side the first time: each build prints a line as it
 # starts and one as it ends.
 .PHONY: test-tools
-test-tools: ## Build or find what `make test` needs: controller-gen, kube-apiserver and etcd, helm, promtool.
-	@$(MAKE) --no-print-directory -s -j4 controller-gen envtest helm promtool
+test-tools: ## Build or find what `make test` needs: controller-gen, kube-apiserver and etcd, promtool.
+	@$(MAKE) --no-print-directory -s -j3 controller-gen envtest promtool
 
 .PHONY: envtest
 envtest: ## Find, download or build kube-apiserver and etcd for envtest.
