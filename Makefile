@@ -48,7 +48,7 @@ demo: manifests envtest-kubectl plugin ## Run the operator on a local control pl
 
 .PHONY: test-demo
 test-demo: ## Run `make demo` under a terminal and stop it with Ctrl-C, once and twice (about 2 minutes).
-	LICENSE_DEMO=1 go test ./hack/demo -run TestCtrlC -count=1 -v -timeout 10m
+	LICENSE_DEMO=1 go test ./hack/demo -run TestCtrlC -count=1 -v -timeout 70m
 
 ##@ Development
 

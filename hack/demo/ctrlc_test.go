@@ -59,7 +59,7 @@ func TestCtrlC(t *testing.T) {
 					lines <- line
 				}
 			}()
-			waitFor(t, lines, "Press Ctrl-C to stop.", 10*time.Minute)
+			waitFor(t, lines, "Press Ctrl-C to stop.", 30*time.Minute) // the first time, make demo builds the control plane
 			running := sessionProcesses(session)
 			for _, want := range []string{"make", "demo", "kube-apiserver", "etcd"} {
 				if !slices.Contains(slices.Collect(maps.Values(running)), want) {
