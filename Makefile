@@ -20,7 +20,8 @@ KUBECTL ?= kubectl
 CHART ?= charts/license-operator
 
 # The tests run against a real kube-apiserver and etcd (envtest); hack/envtest-binaries.sh
-# finds them (KUBEBUILDER_ASSETS, setup-envtest's store) or builds them from source once.
+# finds them (KUBEBUILDER_ASSETS, setup-envtest's store), downloads them with setup-envtest, or
+# builds them from source once.
 ENVTEST_ASSETS = $(shell hack/envtest-binaries.sh)
 
 SHELL = /usr/bin/env bash -o pipefail
@@ -37,9 +38,17 @@ help: ## Show the targets.
 
 ##@ Try it
 
+# The demo runs as bin/demo, not under `go run`, and takes the terminal for itself: Ctrl-C then
+# reaches the demo alone, which stops everything it started and exits 0, and make returns that.
+# DEMO_FLAGS passes flags to it (bin/demo -h lists them).
 .PHONY: demo
-demo: manifests envtest plugin ## Run the operator on a local control plane with the sample catalog and plans.
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./hack/demo
+demo: manifests envtest-kubectl plugin ## Run the operator on a local control plane with the sample catalog and plans.
+	go build -o bin/demo ./hack/demo
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" bin/demo $(DEMO_FLAGS)
+
+.PHONY: test-demo
+test-demo: ## Run `make demo` under a terminal and stop it with Ctrl-C, once and twice (about 2 minutes).
+	LICENSE_DEMO=1 go test ./hack/demo -run TestCtrlC -count=1 -v -timeout 70m
 
 ##@ Development
 
@@ -60,8 +69,8 @@ vet: ## Run go vet.
 	go vet ./...
 
 .PHONY: test
-test: manifests generate fmt vet envtest helm promtool ## Run every unit and envtest test.
-	HELM="$(HELM)" PROMTOOL="$(PROMTOOL)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... -coverprofile cover.out
+test: test-tools manifests generate fmt vet ## Run every unit and envtest test.
+	PROMTOOL="$(PROMTOOL)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... -coverprofile cover.out
 
 # The fault-injection suite (test/faults) is not part of `make test`: it runs the workload once
 # per write of the operator, twice (a write lost, a write unheard), so it takes about 20 minutes.
@@ -152,36 +161,53 @@ chart: manifests ## Copy the CRDs and the generated RBAC, webhook and policy man
 	cp config/webhook/manifests.yaml $(CHART)/files/webhook/
 	cp config/policy/ledger.yaml config/policy/assignment_label.yaml $(CHART)/files/policy/
 
+# make test lints the chart too (charts/chart_test.go, with Helm's packages and no helm binary).
 .PHONY: helm-lint
-helm-lint: helm ## Lint the chart (also with --strict).
+helm-lint: helm ## Lint the chart with the helm binary (also with --strict).
 	$(HELM) lint $(CHART)
 	$(HELM) lint --strict $(CHART)
 
 ##@ Tools
 
+# The tools of `make test`, built side by side the first time: each build prints a line as it
+# starts and one as it ends.
+.PHONY: test-tools
+test-tools: ## Build or find what `make test` needs: controller-gen, kube-apiserver and etcd, promtool.
+	@$(MAKE) --no-print-directory -s -j3 controller-gen envtest promtool
+
 .PHONY: envtest
-envtest: ## Build or find kube-apiserver, etcd and kubectl for envtest.
+envtest: ## Find, download or build kube-apiserver and etcd for envtest.
 	@hack/envtest-binaries.sh >/dev/null
+
+.PHONY: envtest-kubectl
+envtest-kubectl: ## The same, and kubectl, which make demo uses.
+	@hack/envtest-binaries.sh kubectl >/dev/null
 
 .PHONY: controller-gen
 controller-gen: $(CONTROLLER_GEN)
 $(CONTROLLER_GEN):
-	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
+	@hack/tool.sh controller-gen $(CONTROLLER_TOOLS_VERSION) "~1 min on 2 cores" \
+		env GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
 
 .PHONY: kustomize
 kustomize: $(KUSTOMIZE)
 $(KUSTOMIZE):
-	GOBIN=$(LOCALBIN) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	@hack/tool.sh kustomize $(KUSTOMIZE_VERSION) "~1 min on 2 cores" \
+		env GOBIN=$(LOCALBIN) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 
 .PHONY: helm
 helm: $(HELM)
 $(HELM):
-	GOBIN=$(LOCALBIN) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	@hack/tool.sh helm $(HELM_VERSION) "~4 min on 2 cores" \
+		env GOBIN=$(LOCALBIN) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
 # promtool is built in its own module: `go install ...@version` refuses it, because the Prometheus
-# module has replace directives (about 6 minutes the first time).
+# module has replace directives. The tag remove_all_sd leaves out the service discoveries of the
+# clouds (Prometheus's plugins/), which checking and testing rules never use.
 .PHONY: promtool
 promtool: $(PROMTOOL)
 $(PROMTOOL):
-	d=$$(mktemp -d) && cd "$$d" && go mod download github.com/prometheus/prometheus@$(PROMETHEUS_VERSION) && rmdir "$$d"
-	cd "$$(go env GOMODCACHE)/github.com/prometheus/prometheus@$(PROMETHEUS_VERSION)" && GOWORK=off go build -o "$(PROMTOOL)" ./cmd/promtool
+	@hack/tool.sh promtool $(PROMETHEUS_VERSION) "~4 min on 2 cores" bash -ec '\
+		d=$$(mktemp -d); (cd "$$d" && go mod download github.com/prometheus/prometheus@$(PROMETHEUS_VERSION)); rmdir "$$d"; \
+		cd "$$(go env GOMODCACHE)/github.com/prometheus/prometheus@$(PROMETHEUS_VERSION)"; \
+		GOWORK=off go build -tags remove_all_sd -o "$(PROMTOOL)" ./cmd/promtool'

@@ -22,6 +22,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
+	"helm.sh/helm/v3/pkg/lint"
+	"helm.sh/helm/v3/pkg/lint/support"
+	"helm.sh/helm/v3/pkg/releaseutil"
+	"helm.sh/helm/v3/pkg/strvals"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -49,50 +56,80 @@ const (
 	root      = ".." // the repository
 )
 
-// helm is the helm binary: $HELM, else bin/helm, which `make helm` installs.
-func helm(t *testing.T) string {
-	t.Helper()
-	if h := os.Getenv("HELM"); h != "" {
-		if _, err := os.Stat(h); err != nil {
-			t.Fatalf("HELM=%s: %v; run `make helm`, which installs bin/helm", h, err)
+// values turns settings such as "webhooks.enabled=false" into values, as helm's --set does.
+func values(settings []string) (map[string]any, error) {
+	vals := map[string]any{}
+	for _, s := range settings {
+		if err := strvals.ParseInto(s, vals); err != nil {
+			return nil, fmt.Errorf("--set %s: %w", s, err)
 		}
-		return h
 	}
-	h, err := filepath.Abs(filepath.Join(root, "bin", "helm"))
+	return vals, nil
+}
+
+// renderChart renders the chart as `helm template <release> license-operator --namespace <ns>
+// --include-crds --set <settings>` does, with Helm's own packages: the values checked against the
+// chart's schema, the CRDs first, then the templates but NOTES.txt in Helm's install order, then
+// the hooks.
+func renderChart(release, ns string, settings ...string) ([]byte, error) {
+	ch, err := loader.Load(chart)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	if _, err := os.Stat(h); err != nil {
-		t.Fatalf("no helm at %s and HELM is not set: run `make helm` (make test does), which installs it there", h)
+	vals, err := values(settings)
+	if err != nil {
+		return nil, err
 	}
-	return h
+	top, err := chartutil.ToRenderValues(ch, vals, chartutil.ReleaseOptions{Name: release, Namespace: ns, Revision: 1, IsInstall: true}, chartutil.DefaultCapabilities)
+	if err != nil {
+		return nil, err
+	}
+	files, err := engine.Render(ch, top)
+	if err != nil {
+		return nil, err
+	}
+	for name := range files {
+		if strings.HasSuffix(name, "NOTES.txt") {
+			delete(files, name)
+		}
+	}
+	hooks, manifests, err := releaseutil.SortManifests(files, nil, releaseutil.InstallOrder)
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	for _, crd := range ch.CRDObjects() {
+		fmt.Fprintf(&out, "---\n# Source: %s\n%s\n", crd.Name, crd.File.Data)
+	}
+	for _, m := range manifests {
+		fmt.Fprintf(&out, "---\n# Source: %s\n%s\n", m.Name, m.Content)
+	}
+	for _, h := range hooks {
+		fmt.Fprintf(&out, "---\n# Source: %s\n%s\n", h.Path, h.Manifest)
+	}
+	return out.Bytes(), nil
 }
 
-// runHelm runs helm with args in this directory and returns its standard output.
-func runHelm(t *testing.T, args ...string) ([]byte, error) {
-	t.Helper()
-	cmd := exec.Command(helm(t), args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("helm %s: %w\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+// lintChart lints the chart as `helm lint --strict license-operator --set <settings>` does: any
+// warning fails it.
+func lintChart(settings ...string) error {
+	vals, err := values(settings)
+	if err != nil {
+		return err
 	}
-	return stdout.Bytes(), nil
-}
-
-// setArgs turns values such as "webhooks.enabled=false" into helm's --set flags.
-func setArgs(values []string) []string {
-	var args []string
-	for _, v := range values {
-		args = append(args, "--set", v)
+	var errs []error
+	for _, msg := range lint.All(chart, vals, "default", false).Messages {
+		if msg.Severity >= support.WarningSev {
+			errs = append(errs, msg.Err)
+		}
 	}
-	return args
+	return errors.Join(errs...)
 }
 
 // render renders the chart with the CRDs, for release in ns, with values set.
-func render(t *testing.T, release, ns string, values ...string) []*unstructured.Unstructured {
+func render(t *testing.T, release, ns string, settings ...string) []*unstructured.Unstructured {
 	t.Helper()
-	out, err := runHelm(t, append([]string{"template", release, chart, "--namespace", ns, "--include-crds"}, setArgs(values)...)...)
+	out, err := renderChart(release, ns, settings...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +322,7 @@ var testCABundle = base64.StdEncoding.EncodeToString([]byte("-----BEGIN CERTIFIC
 
 func TestLint(t *testing.T) {
 	for _, v := range variations {
-		if _, err := runHelm(t, append([]string{"lint", "--strict", chart}, setArgs(v.values)...)...); err != nil {
+		if err := lintChart(v.values...); err != nil {
 			t.Errorf("%s: %v", v.name, err)
 		}
 	}
@@ -532,7 +569,7 @@ func TestWiring(t *testing.T) {
 		}
 	})
 	t.Run("webhooks without cert-manager need a CA bundle", func(t *testing.T) {
-		_, err := runHelm(t, "template", release, chart, "--set", "certManager.enabled=false")
+		_, err := renderChart(release, namespace, "certManager.enabled=false")
 		if err == nil || !strings.Contains(err.Error(), "webhooks.caBundle") {
 			t.Errorf("rendered webhooks without cert-manager and without webhooks.caBundle: %v", err)
 		}

@@ -9,10 +9,11 @@
 //     assignments and the order history as `kubectl get` shows them,
 //
 // and then keeps running, so that kubectl can be pointed at it, until Ctrl-C (SIGINT or SIGTERM)
-// stops the operator and the control plane.
+// stops the operator and the control plane; it then exits 0. A second Ctrl-C during the stop kills
+// kube-apiserver and etcd at once.
 //
-// Run it with `make demo`, which finds or builds kube-apiserver, etcd and kubectl and sets
-// KUBEBUILDER_ASSETS, or with `KUBEBUILDER_ASSETS=<dir> go run ./hack/demo`.
+// Run it with `make demo`, which finds or builds kube-apiserver, etcd and kubectl, sets
+// KUBEBUILDER_ASSETS and runs bin/demo, or with `KUBEBUILDER_ASSETS=<dir> go run ./hack/demo`.
 package main
 
 import (
@@ -66,8 +67,11 @@ func main() {
 	jwksAddr := fs.String("jwks-bind-address", "127.0.0.1:8082", "where the operator serves the public keys of the entitlements ("+controller.JWKSPath+"); 0 turns it off")
 	_ = fs.Parse(os.Args[1:])
 
-	ctx := ctrl.SetupSignalHandler()
-	if err := run(ctx, *kubeconfig, *logPath, *samples, *metricsAddr, *jwksAddr, *timeout, *verbose); err != nil {
+	restoreTerminal := takeTerminal()
+	ctx := stopOnSignals()
+	err := run(ctx, *kubeconfig, *logPath, *samples, *metricsAddr, *jwksAddr, *timeout, *verbose)
+	restoreTerminal()
+	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Println("Interrupted.") // while starting up; run has cleaned up
 			return
