@@ -1103,7 +1103,10 @@ func TestInstall(t *testing.T) {
 		// Trial claims are Leases the manager creates, reads and takes over in customer
 		// namespaces; it never deletes one.
 		{Namespace: "customer", Verb: "delete", Group: "coordination.k8s.io", Resource: "leases"},
-		{Namespace: "customer", Verb: "get", Resource: "secrets"},
+		// Entitlement Secrets are written and watched in customer namespaces (only those labelled
+		// licensing.partnerops.io/entitlement are cached); the manager never deletes a Secret.
+		{Namespace: "customer", Verb: "delete", Resource: "secrets"},
+		{Namespace: namespace, Verb: "delete", Resource: "secrets"},
 	} {
 		if allowed(attrs) {
 			t.Errorf("%s may %s %s in %s", user, attrs.Verb, attrs.Resource, attrs.Namespace)
