@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,14 +11,10 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 	"github.com/partnerops/license-operator/internal/entitlement"
-	"github.com/partnerops/license-operator/internal/testenv"
 	verify "github.com/partnerops/license-operator/pkg/entitlement"
 )
 
@@ -255,18 +250,7 @@ var _ = Describe("Entitlements after a restart", func() {
 		keys := &corev1.Secret{}
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: operatorNamespace, Name: v1alpha1.SigningKeySecret}, keys)).To(Succeed())
 
-		second, stop := context.WithCancel(ctx)
-		DeferCleanup(stop)
-		opts := testenv.ManagerOptions(testEnv, scheme)
-		opts.Controller = config.Controller{SkipNameValidation: ptr.To(true)}
-		mgr, err := ctrl.NewManager(cfg, opts)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(SetupWithManager(second, mgr, fakeClock, EntitlementOptions{Namespace: operatorNamespace})).To(Succeed())
-		go func() {
-			defer GinkgoRecover()
-			Expect(mgr.Start(second)).To(Succeed())
-		}()
-		Expect(mgr.GetCache().WaitForCacheSync(second)).To(BeTrue())
+		startSecondOperator(EntitlementOptions{Namespace: operatorNamespace})
 		Consistently(func(g Gomega) []string {
 			now := &corev1.Secret{}
 			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(s), now)).To(Succeed())

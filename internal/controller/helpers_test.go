@@ -1,16 +1,22 @@
 package controller
 
 import (
+	"context"
 	"fmt"
 
+	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
 	"github.com/partnerops/license-operator/internal/lookup"
+	"github.com/partnerops/license-operator/internal/testenv"
 )
 
 // product builds a catalog entry for tests.
@@ -114,4 +120,21 @@ func startPlan(ns, name, productName string, quantity int32, pp v1alpha1.Payment
 	p.Spec.StartDate = startDate
 	Expect(k8sClient.Create(ctx, p)).To(Succeed())
 	return eventuallyReady(ns, name)
+}
+
+// startSecondOperator starts a second operator beside the suite's, on the same control plane and
+// clock, until the spec ends, and returns once its cache is synced.
+func startSecondOperator(entitlements ...EntitlementOptions) {
+	second, stop := context.WithCancel(ctx)
+	DeferCleanup(stop)
+	opts := testenv.ManagerOptions(testEnv, scheme)
+	opts.Controller = config.Controller{SkipNameValidation: ptr.To(true)}
+	mgr, err := ctrl.NewManager(cfg, opts)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(SetupWithManager(second, mgr, fakeClock, entitlements...)).To(Succeed())
+	go func() {
+		defer GinkgoRecover()
+		Expect(mgr.Start(second)).To(Succeed())
+	}()
+	Expect(mgr.GetCache().WaitForCacheSync(second)).To(BeTrue())
 }

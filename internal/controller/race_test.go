@@ -1,16 +1,10 @@
 package controller
 
 import (
-	"context"
-
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/config"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
-	"github.com/partnerops/license-operator/internal/testenv"
 )
 
 // Two operators reconcile the same plans, as two replicas do before leader election settles:
@@ -19,17 +13,7 @@ var _ = Describe("Two operators at once", func() {
 	It("apply and charge every order once", func() {
 		testCatalog()
 		ns := newNamespace()
-		second, stop := context.WithCancel(ctx)
-		DeferCleanup(stop)
-		opts := testenv.ManagerOptions(testEnv, scheme)
-		opts.Controller = config.Controller{SkipNameValidation: ptr.To(true)}
-		mgr, err := ctrl.NewManager(cfg, opts)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(SetupWithManager(second, mgr, fakeClock)).To(Succeed())
-		go func() {
-			defer GinkgoRecover()
-			Expect(mgr.Start(second)).To(Succeed())
-		}()
+		startSecondOperator()
 
 		startPlan(ns, "eul", "t-eul", 3, v1alpha1.Monthly, "2026-03-01")
 		updatePlan(ns, "eul", func(p *v1alpha1.CustomerLicensePlan) { p.Spec.Quantity = 5 })
