@@ -260,6 +260,13 @@ type LicenseOrderStatus struct {
 	// fulfilledAt is when the order was fulfilled.
 	// +optional
 	FulfilledAt *metav1.Time `json:"fulfilledAt,omitempty"`
+
+	// notices records what people were told of the order, and of its plan while the order was the
+	// plan's latest (RenewalComing, TrialEnding, PlanExpired): one entry per sink and notice.
+	// +optional
+	// +listType=map
+	// +listMapKey=key
+	Notices []Notice `json:"notices,omitempty"`
 }
 
 // +kubebuilder:object:root=true

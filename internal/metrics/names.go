@@ -30,6 +30,7 @@ const (
 	BilledAmountTotal          = "license_operator_billed_amount_total"
 	CollectorListErrorsTotal   = "license_operator_collector_list_errors_total"
 	EntitlementExpiry          = "license_operator_entitlement_expiry_timestamp_seconds"
+	NoticesTotal               = "license_operator_notices_total"
 )
 
 // allNames lists every metric the package exports, for the tests that check that alerts and
@@ -37,7 +38,7 @@ const (
 var allNames = []string{
 	PlanInfo, PlanLicenses, PlanLicensesAssigned, PlanRenewalTimestamp, PlanStatusCondition,
 	PlanRenewalRefused, Orders, OrderAwaitingApprovalSince, OrdersClosedTotal, BilledAmountTotal,
-	CollectorListErrorsTotal, EntitlementExpiry,
+	CollectorListErrorsTotal, EntitlementExpiry, NoticesTotal,
 }
 
 var (

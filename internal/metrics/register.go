@@ -26,6 +26,21 @@ func OrderClosed(order *v1alpha1.LicenseOrder) {
 	ordersClosed.WithLabelValues(string(order.Spec.Change), string(order.Status.State), order.Status.Reason).Inc()
 }
 
+// notices counts the notices this process sent, by sink, event and result.
+var notices = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: NoticesTotal,
+	Help: "Notices sent by this process, by sink, event and result (Delivered, Failed).",
+}, []string{"sink", "event", "result"})
+
+// Notice counts one attempt to deliver a notice of event to sink: delivered or not.
+func Notice(sink string, event v1alpha1.NoticeEvent, delivered bool) {
+	result := "Delivered"
+	if !delivered {
+		result = "Failed"
+	}
+	notices.WithLabelValues(sink, string(event), result).Inc()
+}
+
 // Register registers the operator's metrics on controller-runtime's registry, which the manager's
 // metrics endpoint serves. reader is the manager's cached client (mgr.GetClient()) and elected its
 // Elected() channel: the plan and order series are computed from the cache at each scrape, by the
@@ -35,8 +50,10 @@ func Register(reader client.Reader, elected <-chan struct{}) error {
 }
 
 func register(reg prometheus.Registerer, reader client.Reader, elected <-chan struct{}) error {
-	if err := reg.Register(ordersClosed); err != nil && !errors.As(err, &prometheus.AlreadyRegisteredError{}) {
-		return err
+	for _, c := range []prometheus.Collector{ordersClosed, notices} {
+		if err := reg.Register(c); err != nil && !errors.As(err, &prometheus.AlreadyRegisteredError{}) {
+			return err
+		}
 	}
 	return reg.Register(NewCollector(reader, elected))
 }
