@@ -236,10 +236,16 @@ func measure(t *testing.T, n int, bin string, webhooks bool) figures {
 		f.creates.Round(time.Millisecond), f.lastWrite.Round(time.Millisecond))
 
 	f.editP50, f.editP99 = s.edits(ctx, min(n, 200))
+	// Idle begins once the edits' own writes are done: the last plan in force is followed, within
+	// a second, by its namespace's entitlement.
+	s.quiet(time.Now())
 	m2 := s.metrics(ctx)
 	time.Sleep(30 * time.Second)
 	idle, _ := writesBetween(m2, s.metrics(ctx))
 	f.idleWrites = sum(idle)
+	if f.idleWrites > 0 {
+		t.Logf("%s: writes in 30 s idle: %v", name, idle)
+	}
 	s.stop()
 	m3 := s.metrics(ctx)
 	s.start()
@@ -247,6 +253,9 @@ func measure(t *testing.T, n int, bin string, webhooks bool) figures {
 	m4 := s.metrics(ctx)
 	restart, _ := writesBetween(m3, m4)
 	f.restartWrites = sum(restart)
+	if f.restartWrites > 0 {
+		t.Logf("%s: writes in 30 s after a restart: %v", name, restart)
+	}
 	reads, _ := readsBetween(m3, m4)
 	f.restartGets, f.restartLists = byVerb(reads, "get"), byVerb(reads, "list")
 	f.rssKiB = peakRSS(t, s.proc.Process.Pid)

@@ -6,8 +6,12 @@ import (
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -23,7 +27,7 @@ const assignmentsPerPlan = 5
 
 // watcher follows the side's control plane through informers, so that the bench waits without
 // asking the API server anything: each plan's state (in force, and since when), and when the last
-// change came to a plan, an order or an assignment. It holds a trimmed copy of each plan and the
+// change came to a plan, an order, an assignment or an entitlement. It holds a trimmed copy of each plan and the
 // bare metadata of orders and assignments.
 type watcher struct {
 	stop  context.CancelFunc
@@ -41,10 +45,15 @@ type planState struct {
 }
 
 func watch(ctx context.Context, cfg *rest.Config) (*watcher, error) {
+	entitlements := labels.SelectorFromSet(nil).Add(mustRequirement(v1alpha1.EntitlementLabel, selection.Exists))
+	byObject := map[client.Object]cache.ByObject{&v1alpha1.CustomerLicensePlan{}: {Transform: trimPlan}}
+	for _, kind := range entitlementKinds {
+		byObject[metadataOf(corev1.SchemeGroupVersion.WithKind(kind))] = cache.ByObject{Label: entitlements}
+	}
 	c, err := cache.New(cfg, cache.Options{
 		Scheme:           testenv.Scheme(),
 		DefaultTransform: bareMetadata,
-		ByObject:         map[client.Object]cache.ByObject{&v1alpha1.CustomerLicensePlan{}: {Transform: trimPlan}},
+		ByObject:         byObject,
 	})
 	if err != nil {
 		return nil, err
@@ -59,14 +68,18 @@ func watch(ctx context.Context, cfg *rest.Config) (*watcher, error) {
 			DeleteFunc: func(any) { w.changed() },
 		})
 	}
-	for _, kind := range []string{"LicenseOrder", "LicenseAssignment"} {
+	// The operator's writes the bench waits for: orders, assignments' status, and the entitlements
+	// (Secret and ConfigMap) it issues once their plans are in force.
+	kinds := []schema.GroupVersionKind{v1alpha1.GroupVersion.WithKind("LicenseOrder"), v1alpha1.GroupVersion.WithKind("LicenseAssignment")}
+	for _, kind := range entitlementKinds {
+		kinds = append(kinds, corev1.SchemeGroupVersion.WithKind(kind))
+	}
+	for _, kind := range kinds {
 		if err != nil {
 			break
 		}
-		m := &metav1.PartialObjectMetadata{}
-		m.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(kind))
 		var inf cache.Informer
-		if inf, err = c.GetInformer(ctx, m); err == nil {
+		if inf, err = c.GetInformer(ctx, metadataOf(kind)); err == nil {
 			_, err = inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
 				AddFunc:    func(any) { w.changed() },
 				UpdateFunc: func(any, any) { w.changed() },
@@ -84,6 +97,23 @@ func watch(ctx context.Context, cfg *rest.Config) (*watcher, error) {
 		return nil, ctx.Err()
 	}
 	return w, nil
+}
+
+// entitlementKinds are the core kinds of the entitlements the operator writes.
+var entitlementKinds = []string{"Secret", "ConfigMap"}
+
+func metadataOf(gvk schema.GroupVersionKind) *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(gvk)
+	return m
+}
+
+func mustRequirement(key string, op selection.Operator) labels.Requirement {
+	r, err := labels.NewRequirement(key, op, nil)
+	if err != nil {
+		panic(err)
+	}
+	return *r
 }
 
 func (w *watcher) changed() {
