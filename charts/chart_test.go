@@ -344,6 +344,7 @@ var kustomizeObjects = []string{
 	"ClusterRole/license-viewer",
 	"Service/license-operator-system/license-operator-webhook-service",
 	"Service/license-operator-system/license-operator-controller-manager-metrics-service",
+	"Service/license-operator-system/license-operator-entitlement-keys",
 	"ClusterRole/license-operator-metrics-reader",
 	"Deployment/license-operator-system/license-operator-controller-manager",
 	"ValidatingAdmissionPolicy/license-operator-ledger",
@@ -361,6 +362,7 @@ var kustomizeObjects = []string{
 	"CustomResourceDefinition/licenseassignments.licensing.partnerops.io",
 	"CustomResourceDefinition/licenseorders.licensing.partnerops.io",
 	"CustomResourceDefinition/licenseproducts.licensing.partnerops.io",
+	"CustomResourceDefinition/notificationsinks.licensing.partnerops.io",
 }
 
 // kustomizeBuild lists the objects of `kustomize build config/default` but the Namespace, or
@@ -1001,8 +1003,8 @@ func TestInstall(t *testing.T) {
 		t.Fatal(err)
 	}
 	crds := objs.all("CustomResourceDefinition")
-	if len(crds) != 5 {
-		t.Errorf("%d CRDs, want 5", len(crds))
+	if len(crds) != 6 {
+		t.Errorf("%d CRDs, want 6", len(crds))
 	}
 	for _, crd := range crds {
 		if err := c.Create(ctx, crd); err != nil {
