@@ -46,8 +46,7 @@ func Due(now time.Time, sinks []v1alpha1.NotificationSink, plan *v1alpha1.Custom
 		}
 		sinkEvents := append(slices.Clone(events), planEvents(now, sink, plan, orders)...)
 		for _, e := range sinkEvents {
-			days, selected := selects(sink, e.data.Event)
-			if !selected || !e.forSink(sink, days) || !matches(sink, e.data.Namespace, e.data.Customer, e.data.CostCenter) {
+			if _, selected := selects(sink, e.data.Event); !selected || !e.forSink(sink) || !matches(sink, e.data.Namespace, e.data.Customer, e.data.CostCenter) {
 				continue
 			}
 			if sink.Spec.Email != nil && len(Recipients(sink, e.data.Customer, e.data.CostCenter)) == 0 {
@@ -67,7 +66,7 @@ func Due(now time.Time, sinks []v1alpha1.NotificationSink, plan *v1alpha1.Custom
 			}
 			n := v1alpha1.Notice{Sink: sink.Name, Event: e.data.Event, Key: key}
 			if rec.last != nil {
-				n = *rec.last
+				n = *rec.last.DeepCopy()
 				if n.LastAttempt != nil {
 					retry := n.LastAttempt.Time.Add(Backoff(n.Attempts)).UTC()
 					if retry.After(now) {
@@ -94,8 +93,8 @@ type event struct {
 	giveUp bool
 	// notBefore: the event is not due before then (a window to come).
 	notBefore time.Time
-	// forSink says whether a sink is told of the event, given the daysBefore it selects.
-	forSink func(sink *v1alpha1.NotificationSink, daysBefore int) bool
+	// forSink says whether a sink is told of the event (one created after it happened is not).
+	forSink func(sink *v1alpha1.NotificationSink) bool
 }
 
 // record is what the plan's orders record of one key.
@@ -153,7 +152,7 @@ func orderEvent(o *v1alpha1.LicenseOrder, plan *v1alpha1.CustomerLicensePlan) (e
 	happened := d.Time
 	return event{
 		data: d, order: o.Name, uid: string(o.UID), giveUp: true,
-		forSink: func(sink *v1alpha1.NotificationSink, _ int) bool {
+		forSink: func(sink *v1alpha1.NotificationSink) bool {
 			return !happened.Before(sink.CreationTimestamp.Time)
 		},
 	}, true
@@ -232,7 +231,7 @@ func planEvents(now time.Time, sink *v1alpha1.NotificationSink, plan *v1alpha1.C
 			}
 			out = append(out, event{
 				data: d, order: st.LastOrder, uid: string(plan.UID), occurrence: string(st.ExpiredOn), giveUp: true,
-				forSink: func(sink *v1alpha1.NotificationSink, _ int) bool {
+				forSink: func(sink *v1alpha1.NotificationSink) bool {
 					return !expired.Before(licensing.Day(sink.CreationTimestamp.Time))
 				},
 			})
@@ -269,7 +268,7 @@ func planEvents(now time.Time, sink *v1alpha1.NotificationSink, plan *v1alpha1.C
 	d.DaysLeft = int(renewal.Sub(today).Hours() / 24)
 	e := event{
 		data: d, order: st.LastOrder, uid: string(plan.UID), occurrence: string(st.RenewalDate),
-		forSink: func(*v1alpha1.NotificationSink, int) bool { return true },
+		forSink: func(*v1alpha1.NotificationSink) bool { return true },
 	}
 	if today.Before(start) {
 		e.notBefore = start
