@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -138,6 +140,28 @@ func (r *receiver) accepted() []string {
 		}
 	}
 	return out
+}
+
+// told are the notices a receiver accepted, as "<event> <order>".
+func (r *receiver) told() []string {
+	var out []string
+	for _, g := range r.requests() {
+		if g.accepted {
+			out = append(out, g.event+" "+g.order)
+		}
+	}
+	return out
+}
+
+// payloadOf is the payload of the accepted notice of event about order.
+func (r *receiver) payloadOf(event v1alpha1.NoticeEvent, order string) notify.Payload {
+	for _, g := range r.requests() {
+		if g.accepted && g.event == string(event) && g.order == order {
+			return g.payload
+		}
+	}
+	Fail("no " + string(event) + " of " + order)
+	return notify.Payload{}
 }
 
 // hmacSecret creates the Secret of a webhook's HMAC key in the operator's namespace.
@@ -311,6 +335,91 @@ var _ = Describe("Notices", func() {
 		trialCatalog()
 		ns = newNamespace()
 		registerMetrics.Do(func() { Expect(metrics.Register(k8sClient, make(chan struct{}))).To(Succeed()) })
+	})
+
+	It("tells every event once to each sink", func() {
+		rec := newReceiver("hmac-all", 0)
+		web := webhookSink("notice-all-"+ns, ns, rec)
+		startNotices(nil, nil)
+		fakeClock.SetTime(dayAfter(web.CreationTimestamp.Time))
+		withProfile(v1alpha1.BillingProfileSpec{Currency: "EUR", DefaultCostCenter: "sales", CostCenters: []v1alpha1.CostCenter{{Name: "sales"}},
+			Approval: v1alpha1.ApprovalPolicy{ManualAbove: "50.00"}})
+		told := func(want ...string) {
+			GinkgoHelper()
+			Eventually(rec.told).Should(ContainElements(want))
+		}
+
+		By("a new plan, then an increase, are confirmed")
+		Expect(k8sClient.Create(ctx, noticePlan(ns, "eul", "t-eul", 2, v1alpha1.Monthly))).To(Succeed())
+		told("OrderFulfilled eul-1")
+		confirmation := rec.payloadOf(v1alpha1.NoticeOrderFulfilled, "eul-1")
+		eul := eventuallyReady(ns, "eul")
+		Expect(confirmation.Data.RenewalDate).To(Equal(string(eul.Status.RenewalDate)), "the plan's renewal date")
+		Expect(confirmation.Data.Charge).To(Equal("20.00 EUR"))
+		Expect(confirmation.Data.Customer).To(Equal("Customer of " + ns))
+		Expect(confirmation.Subject).To(ContainSubstring("Customer of " + ns))
+		updatePlan(ns, "eul", func(p *v1alpha1.CustomerLicensePlan) { p.Spec.Quantity = 3 })
+		told("OrderFulfilled eul-2")
+
+		By("an order above the approval limit waits for a person, who denies it")
+		updatePlan(ns, "eul", func(p *v1alpha1.CustomerLicensePlan) { p.Spec.Quantity = 20 })
+		told("OrderAwaitingApproval eul-3")
+		Expect(rec.payloadOf(v1alpha1.NoticeOrderAwaitingApproval, "eul-3").Data.Approve).To(Equal("kubectl license approve eul-3 -n " + ns))
+		deny := fmt.Sprintf(`[{"op":"add","path":"/status/conditions/-","value":{"type":"Approved","status":"False","reason":"Denied","message":"over budget","lastTransitionTime":%q}}]`,
+			fakeClock.Now().Format(time.RFC3339))
+		Expect(k8sClient.Status().Patch(ctx, &v1alpha1.LicenseOrder{ObjectMeta: objectMeta(ns, "eul-3")}, client.RawPatch(types.JSONPatchType, []byte(deny)))).To(Succeed())
+		told("OrderDenied eul-3")
+		Expect(rec.payloadOf(v1alpha1.NoticeOrderDenied, "eul-3").Data.Reason).To(Equal(v1alpha1.ReasonDenied))
+		updatePlan(ns, "eul", func(p *v1alpha1.CustomerLicensePlan) { p.Spec.Quantity = 3 })
+		eventuallyReady(ns, "eul")
+
+		By("an order the rules refuse is told with its reason")
+		bad := noticePlan(ns, "bad", "t-eul", 1, v1alpha1.Monthly)
+		bad.Spec.CostCenter = "nowhere"
+		Expect(k8sClient.Create(ctx, bad)).To(Succeed())
+		told("OrderRejected bad-1")
+		Expect(rec.payloadOf(v1alpha1.NoticeOrderRejected, "bad-1").Data.Reason).To(Equal(v1alpha1.ReasonUnknownCostCenter))
+
+		By("a trial is confirmed")
+		Expect(k8sClient.Create(ctx, noticePlan(ns, "connect", "t-trial", 5, v1alpha1.Trial))).To(Succeed())
+		told("OrderFulfilled connect-1")
+		trial := eventuallyReady(ns, "connect")
+
+		By("a week before the renewal and the trial's end")
+		renews, err := licensing.ParseDate(eventuallyReady(ns, "eul").Status.RenewalDate)
+		Expect(err).NotTo(HaveOccurred())
+		ends, err := licensing.ParseDate(trial.Status.RenewalDate)
+		Expect(err).NotTo(HaveOccurred())
+		week := time.Duration(v1alpha1.DefaultNoticeDaysBefore) * 24 * time.Hour
+		window := renews.Add(-week)
+		if s := ends.Add(-week); s.After(window) {
+			window = s
+		}
+		Expect(window.Before(renews) && window.Before(ends)).To(BeTrue(), "both windows are open at %s", window)
+		travel(window.Add(time.Hour), ns, "eul")
+		travel(window.Add(time.Hour), ns, "connect")
+		told("RenewalComing eul-2", "TrialEnding connect-1")
+		Expect(rec.payloadOf(v1alpha1.NoticeRenewalComing, "eul-2").Data.RenewalDate).To(Equal(renews.Format(time.DateOnly)))
+
+		By("the trial expires")
+		travel(ends.Add(time.Hour), ns, "connect")
+		Eventually(func(g Gomega) {
+			g.Expect(getPlan(ns, "connect")(g).Status.ExpiredOn).To(Equal(v1alpha1.Date(ends.Format(time.DateOnly))))
+		}).Should(Succeed())
+		expiredWith := getPlan(ns, "connect")(Default).Status.LastOrder
+		told("PlanExpired "+expiredWith, "OrderFulfilled "+expiredWith)
+
+		By("each receiver got each key once, and each order records what was delivered")
+		Consistently(func(g Gomega) {
+			delivered, _ := notices(g, ns, web.Name)
+			g.Expect(rec.accepted()).To(ConsistOf(delivered))
+		}, "2s", "200ms").Should(Succeed())
+		Expect(rec.requests()).To(HaveLen(len(rec.accepted())), "no attempt failed")
+		Expect(rec.told()).To(ConsistOf("OrderFulfilled eul-1", "OrderFulfilled eul-2", "OrderAwaitingApproval eul-3", "OrderDenied eul-3",
+			"OrderRejected bad-1", "OrderFulfilled connect-1", "RenewalComing eul-2", "TrialEnding connect-1",
+			"PlanExpired "+expiredWith, "OrderFulfilled "+expiredWith))
+		reason, _ := sinkReady(Default, web.Name)
+		Expect(reason).To(Equal(ReasonSinkDelivered))
 	})
 
 	It("retries a webhook that fails three times, and delivers once", func() {
