@@ -539,6 +539,49 @@ var _ = Describe("Notices", func() {
 		Consistently(func() int { return len(rec.requests()) }, "1s", "100ms").Should(Equal(1))
 	})
 
+	It("holds notices while a sink's templates are invalid or it is suspended, and sends them after", func() {
+		rec := newReceiver("hmac-templates", 0)
+		ref := hmacSecret("notice-templates-hmac", "hmac-templates")
+		sink := createSink("notice-templates-"+ns, ns, v1alpha1.NotificationSinkSpec{
+			Webhook:   &v1alpha1.WebhookSink{URL: rec.server.URL, SecretRef: ref},
+			Templates: &v1alpha1.NoticeTemplates{Subject: "Order {{.Order}"},
+		})
+		startNotices(nil, nil)
+		Eventually(func(g Gomega) {
+			reason, s := sinkReady(g, sink.Name)
+			g.Expect(reason).To(Equal(ReasonSinkTemplateInvalid))
+			g.Expect(meta.FindStatusCondition(s.Status.Conditions, SinkReady).Message).To(ContainSubstring("spec.templates.subject"))
+		}).Should(Succeed())
+		fakeClock.SetTime(dayAfter(sink.CreationTimestamp.Time))
+		Expect(k8sClient.Create(ctx, noticePlan(ns, "eul", "t-eul", 2, v1alpha1.Monthly))).To(Succeed())
+		eventuallyReady(ns, "eul")
+		Consistently(rec.requests, "1s", "100ms").Should(BeEmpty())
+
+		By("fixed but suspended, it still waits")
+		update := func(mutate func(*v1alpha1.NotificationSinkSpec)) {
+			Eventually(func(g Gomega) {
+				_, s := sinkReady(g, sink.Name)
+				mutate(&s.Spec)
+				g.Expect(k8sClient.Update(ctx, s)).To(Succeed())
+			}).Should(Succeed())
+		}
+		update(func(s *v1alpha1.NotificationSinkSpec) { s.Templates.Subject, s.Suspend = "Order {{.Order}}", true })
+		Eventually(func(g Gomega) {
+			reason, _ := sinkReady(g, sink.Name)
+			g.Expect(reason).To(Equal(ReasonSinkSuspended))
+		}).Should(Succeed())
+		Consistently(rec.requests, "1s", "100ms").Should(BeEmpty())
+
+		By("resumed, it is told, with its own subject")
+		update(func(s *v1alpha1.NotificationSinkSpec) { s.Suspend = false })
+		Eventually(rec.told).Should(Equal([]string{"OrderFulfilled eul-1"}))
+		Expect(rec.payloadOf(v1alpha1.NoticeOrderFulfilled, "eul-1").Subject).To(Equal("Order eul-1"))
+		Eventually(func(g Gomega) {
+			reason, _ := sinkReady(g, sink.Name)
+			g.Expect(reason).To(Equal(ReasonSinkDelivered))
+		}).Should(Succeed())
+	})
+
 	It("makes no request to the API server while there is no sink", func() {
 		var apiCalls, sinkLists, writes atomic.Int32
 		startNotices(nil, func(r *NoticeReconciler) {
