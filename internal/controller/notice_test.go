@@ -11,15 +11,18 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	dto "github.com/prometheus/client_model/go"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -600,3 +603,50 @@ var _ = Describe("Notices", func() {
 		Eventually(apiCalls.Load).Should(BeNumerically(">", 0))
 	})
 })
+
+// A sink's status is written when its Ready condition changes, and its lastDelivery and
+// lastFailure at most once a minute otherwise.
+func TestSinkStatusWrites(t *testing.T) {
+	start := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	clk := clocktesting.NewFakeClock(start)
+	r := &NoticeReconciler{Clock: clk, templates: newTemplateChecks()}
+	sink := &v1alpha1.NotificationSink{ObjectMeta: metav1.ObjectMeta{Name: "mail", Generation: 1}}
+	step := func(d time.Duration, err error) (changed bool) {
+		t.Helper()
+		clk.Step(d)
+		st := r.sinkStatus(sink, (*sinkOutcome)(nil).add(clk.Now(), err))
+		changed = !equality.Semantic.DeepEqual(st, sink.Status)
+		sink.Status = st
+		return changed
+	}
+	reason := func() string { return meta.FindStatusCondition(sink.Status.Conditions, SinkReady).Reason }
+
+	if st := r.sinkStatus(sink, nil); meta.FindStatusCondition(st.Conditions, SinkReady).Reason != ReasonSinkConfigured {
+		t.Fatalf("a new sink's Ready: %v, want %s", st.Conditions, ReasonSinkConfigured)
+	}
+	if !step(0, nil) || reason() != ReasonSinkDelivered || !sink.Status.LastDelivery.Time.Equal(start) {
+		t.Fatalf("the first delivery is written: %+v", sink.Status)
+	}
+	if step(30*time.Second, nil) {
+		t.Fatalf("a delivery 30s after the last one written is not written: %+v", sink.Status)
+	}
+	if !step(30*time.Second, nil) || !sink.Status.LastDelivery.Time.Equal(start.Add(time.Minute)) {
+		t.Fatalf("a delivery a minute after the last one written is written: %+v", sink.Status)
+	}
+	if !step(time.Second, errors.New("connection refused")) || reason() != ReasonSinkDeliveryFailed || sink.Status.LastError != "connection refused" {
+		t.Fatalf("a failure after a delivery is written at once: %+v", sink.Status)
+	}
+	if step(10*time.Second, errors.New("connection reset")) || sink.Status.LastError != "connection refused" {
+		t.Fatalf("another failure within the minute is not written: %+v", sink.Status)
+	}
+	if !step(time.Second, nil) || reason() != ReasonSinkDelivered || sink.Status.LastError != "connection refused" {
+		t.Fatalf("a delivery after a failure is written at once, keeping the last error: %+v", sink.Status)
+	}
+	if r.sinkStatus(sink, nil).Conditions[0].Reason != ReasonSinkDelivered {
+		t.Fatalf("without an outcome, Ready stays as the last delivery left it")
+	}
+	sink.Generation = 2
+	if st := r.sinkStatus(sink, nil); st.Conditions[0].Reason != ReasonSinkConfigured || st.ObservedGeneration != 2 {
+		t.Fatalf("a changed spec is Configured: %+v", st)
+	}
+}
