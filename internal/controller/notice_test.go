@@ -33,6 +33,7 @@ import (
 	"github.com/partnerops/license-operator/internal/licensing"
 	"github.com/partnerops/license-operator/internal/metrics"
 	"github.com/partnerops/license-operator/internal/notify"
+	"github.com/partnerops/license-operator/internal/notify/notifytest"
 	"github.com/partnerops/license-operator/internal/testenv"
 )
 
@@ -228,6 +229,20 @@ func notices(g Gomega, ns, sink string) (delivered []string, byKey map[string]v1
 	return delivered, byKey
 }
 
+// orderOf is the name of the order of namespace ns that records the notice key.
+func orderOf(g Gomega, ns, key string) string {
+	list := &v1alpha1.LicenseOrderList{}
+	g.Expect(k8sClient.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+	for _, o := range list.Items {
+		for _, n := range o.Status.Notices {
+			if n.Key == key {
+				return o.Name
+			}
+		}
+	}
+	return "(unrecorded)"
+}
+
 // sinkReady is the reason of a sink's Ready condition, and the sink.
 func sinkReady(g Gomega, name string) (string, *v1alpha1.NotificationSink) {
 	s := &v1alpha1.NotificationSink{}
@@ -343,8 +358,16 @@ var _ = Describe("Notices", func() {
 	It("tells every event once to each sink", func() {
 		rec := newReceiver("hmac-all", 0)
 		web := webhookSink("notice-all-"+ns, ns, rec)
-		startNotices(nil, nil)
-		fakeClock.SetTime(dayAfter(web.CreationTimestamp.Time))
+		smtp := notifytest.Start(GinkgoT(), notifytest.Options{Security: notifytest.StartTLS, Username: "ops", Password: "mail-secret"})
+		password := hmacSecret("notice-all-smtp", "mail-secret")
+		mail := createSink("notice-mail-"+ns, ns, v1alpha1.NotificationSinkSpec{Email: &v1alpha1.EmailSink{
+			Host: smtp.Host(), Port: smtp.Port(), Security: v1alpha1.SMTPStartTLS, Username: "ops", PasswordSecretRef: &password,
+			From: "Licensing <licensing@partner.example>", To: []string{"billing@partner.example"},
+			Recipients: []v1alpha1.Recipients{{Customer: "Customer of " + ns, To: []string{"it@customer.example"}},
+				{Customer: "someone else", To: []string{"nobody@example.com"}}},
+		}})
+		startNotices(&notify.Sender{TLSConfig: smtp.ClientTLSConfig()}, nil)
+		fakeClock.SetTime(dayAfter(mail.CreationTimestamp.Time))
 		withProfile(v1alpha1.BillingProfileSpec{Currency: "EUR", DefaultCostCenter: "sales", CostCenters: []v1alpha1.CostCenter{{Name: "sales"}},
 			Approval: v1alpha1.ApprovalPolicy{ManualAbove: "50.00"}})
 		told := func(want ...string) {
@@ -418,11 +441,35 @@ var _ = Describe("Notices", func() {
 			g.Expect(rec.accepted()).To(ConsistOf(delivered))
 		}, "2s", "200ms").Should(Succeed())
 		Expect(rec.requests()).To(HaveLen(len(rec.accepted())), "no attempt failed")
+		Consistently(func(g Gomega) {
+			delivered, byKey := notices(g, ns, mail.Name)
+			var got []string
+			for _, m := range smtp.Messages() {
+				key := m.Header.Get("X-License-Idempotency-Key")
+				n := byKey[key]
+				got = append(got, m.Header.Get(notify.HeaderEvent)+" "+orderOf(g, ns, key)+" "+key)
+				g.Expect(string(n.Event)).To(Equal(m.Header.Get(notify.HeaderEvent)))
+				g.Expect(m.Header.Get("Message-Id")).To(Equal("<" + key + "@license-operator>"))
+				g.Expect(m.TLS).To(BeTrue(), "sent after STARTTLS")
+				g.Expect(m.User).To(Equal("ops"))
+				g.Expect(m.To).To(ConsistOf("billing@partner.example", "it@customer.example"))
+			}
+			g.Expect(got).To(ConsistOf(delivered))
+			g.Expect(got).To(HaveLen(len(rec.accepted())), "the email sink is told what the webhook is")
+		}, "1s", "200ms").Should(Succeed())
+		for _, m := range smtp.Messages() {
+			if m.Header.Get(notify.HeaderEvent) == string(v1alpha1.NoticeOrderAwaitingApproval) {
+				Expect(m.Body).To(ContainSubstring("kubectl license approve eul-3 -n " + ns))
+				Expect(m.Header.Get("Subject")).To(ContainSubstring("Approval needed"))
+			}
+		}
 		Expect(rec.told()).To(ConsistOf("OrderFulfilled eul-1", "OrderFulfilled eul-2", "OrderAwaitingApproval eul-3", "OrderDenied eul-3",
 			"OrderRejected bad-1", "OrderFulfilled connect-1", "RenewalComing eul-2", "TrialEnding connect-1",
 			"PlanExpired "+expiredWith, "OrderFulfilled "+expiredWith))
-		reason, _ := sinkReady(Default, web.Name)
-		Expect(reason).To(Equal(ReasonSinkDelivered))
+		for _, name := range []string{web.Name, mail.Name} {
+			reason, _ := sinkReady(Default, name)
+			Expect(reason).To(Equal(ReasonSinkDelivered), name)
+		}
 	})
 
 	It("retries a webhook that fails three times, and delivers once", func() {
