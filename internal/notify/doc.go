@@ -20,6 +20,7 @@
 //
 // Retries: a failed attempt is recorded too and tried again Backoff(attempts) after it (30s,
 // 1m, 2m... up to 1h); Due's next says when. An event older than GiveUpAfter is not attempted any
-// more; a suspended sink gets nothing until it is resumed. Notices never block billing: they are
+// more (RenewalComing and TrialEnding: once the renewal date has come); a suspended sink gets
+// nothing until it is resumed. Notices never block billing: they are
 // recorded beside it, on a work queue of their own.
 package notify

@@ -20,7 +20,12 @@ import (
 // A notice is due when its sink selects the event, is not suspended, and its filter matches; the
 // event happened at or after the sink's creation (order events, PlanExpired); no order of the plan
 // records its key as delivered; it is not older than GiveUpAfter; and its last failed attempt, if
-// any, is at least Backoff(attempts) ago. Due reads no clock: now is the only time it knows.
+// any, is at least Backoff(attempts) ago. An email sink with no recipient for the customer and
+// cost center (Recipients) is told nothing. RenewalComing and TrialEnding are due from the first
+// day of their window, renewalDate minus daysBefore, until the renewal date: the window, not
+// GiveUpAfter, bounds them, so a sink created or resumed within the window is still told. next is
+// the earliest retry or window to come; it is zero when nothing waits for a time. Due reads no
+// clock: now is the only time it knows.
 func Due(now time.Time, sinks []v1alpha1.NotificationSink, plan *v1alpha1.CustomerLicensePlan,
 	orders []v1alpha1.LicenseOrder) (due []Pending, next time.Time) {
 	now = now.UTC()
@@ -41,8 +46,7 @@ func Due(now time.Time, sinks []v1alpha1.NotificationSink, plan *v1alpha1.Custom
 		}
 		sinkEvents := append(slices.Clone(events), planEvents(now, sink, plan, orders)...)
 		for _, e := range sinkEvents {
-			days, selected := selects(sink, e.data.Event)
-			if !selected || !e.forSink(sink, days) || !matches(sink, e.data.Namespace, e.data.Customer, e.data.CostCenter) {
+			if _, selected := selects(sink, e.data.Event); !selected || !e.forSink(sink) || !matches(sink, e.data.Namespace, e.data.Customer, e.data.CostCenter) {
 				continue
 			}
 			if sink.Spec.Email != nil && len(Recipients(sink, e.data.Customer, e.data.CostCenter)) == 0 {
@@ -62,7 +66,7 @@ func Due(now time.Time, sinks []v1alpha1.NotificationSink, plan *v1alpha1.Custom
 			}
 			n := v1alpha1.Notice{Sink: sink.Name, Event: e.data.Event, Key: key}
 			if rec.last != nil {
-				n = *rec.last
+				n = *rec.last.DeepCopy()
 				if n.LastAttempt != nil {
 					retry := n.LastAttempt.Time.Add(Backoff(n.Attempts)).UTC()
 					if retry.After(now) {
@@ -89,8 +93,8 @@ type event struct {
 	giveUp bool
 	// notBefore: the event is not due before then (a window to come).
 	notBefore time.Time
-	// forSink says whether a sink is told of the event, given the daysBefore it selects.
-	forSink func(sink *v1alpha1.NotificationSink, daysBefore int) bool
+	// forSink says whether a sink is told of the event (one created after it happened is not).
+	forSink func(sink *v1alpha1.NotificationSink) bool
 }
 
 // record is what the plan's orders record of one key.
@@ -148,7 +152,7 @@ func orderEvent(o *v1alpha1.LicenseOrder, plan *v1alpha1.CustomerLicensePlan) (e
 	happened := d.Time
 	return event{
 		data: d, order: o.Name, uid: string(o.UID), giveUp: true,
-		forSink: func(sink *v1alpha1.NotificationSink, _ int) bool {
+		forSink: func(sink *v1alpha1.NotificationSink) bool {
 			return !happened.Before(sink.CreationTimestamp.Time)
 		},
 	}, true
@@ -227,7 +231,7 @@ func planEvents(now time.Time, sink *v1alpha1.NotificationSink, plan *v1alpha1.C
 			}
 			out = append(out, event{
 				data: d, order: st.LastOrder, uid: string(plan.UID), occurrence: string(st.ExpiredOn), giveUp: true,
-				forSink: func(sink *v1alpha1.NotificationSink, _ int) bool {
+				forSink: func(sink *v1alpha1.NotificationSink) bool {
 					return !expired.Before(licensing.Day(sink.CreationTimestamp.Time))
 				},
 			})
@@ -264,7 +268,7 @@ func planEvents(now time.Time, sink *v1alpha1.NotificationSink, plan *v1alpha1.C
 	d.DaysLeft = int(renewal.Sub(today).Hours() / 24)
 	e := event{
 		data: d, order: st.LastOrder, uid: string(plan.UID), occurrence: string(st.RenewalDate),
-		forSink: func(*v1alpha1.NotificationSink, int) bool { return true },
+		forSink: func(*v1alpha1.NotificationSink) bool { return true },
 	}
 	if today.Before(start) {
 		e.notBefore = start

@@ -39,9 +39,9 @@ type Data struct {
 	// User is who asked for the change (the order's spec.requestedBy), or "System".
 	User string `json:"user"`
 	// SKU is the product's SKU.
-	SKU string `json:"sku,omitempty"`
+	SKU string `json:"sku"`
 	// Product is the LicenseProduct's name.
-	Product string `json:"product,omitempty"`
+	Product string `json:"product"`
 	// PaymentPlan is the payment plan ordered, or in force for a plan event.
 	PaymentPlan string `json:"paymentPlan,omitempty"`
 	// Reference is the purchaser's reference.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
@@ -36,6 +37,9 @@ type Sender struct {
 	TLSConfig *tls.Config
 	// Now is the clock of the webhook signature's timestamp; nil: the real clock.
 	Now func() time.Time
+
+	defaultClient     *http.Client
+	defaultClientOnce sync.Once
 }
 
 // defaultTimeout bounds one delivery.
@@ -78,11 +82,15 @@ func (s *Sender) httpClient() *http.Client {
 	if s.HTTPClient != nil {
 		return s.HTTPClient
 	}
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	if s.TLSConfig != nil {
-		t.TLSClientConfig = s.TLSConfig.Clone()
-	}
-	return &http.Client{Timeout: defaultTimeout, Transport: t}
+	// One client for the Sender's life, so that connections are reused rather than left idle.
+	s.defaultClientOnce.Do(func() {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		if s.TLSConfig != nil {
+			t.TLSClientConfig = s.TLSConfig.Clone()
+		}
+		s.defaultClient = &http.Client{Timeout: defaultTimeout, Transport: t}
+	})
+	return s.defaultClient
 }
 
 func (s *Sender) secret(ctx context.Context, field string, ref v1alpha1.SecretKeyRef) ([]byte, error) {

@@ -83,6 +83,8 @@ func TestSendEmail(t *testing.T) {
 		{name: "implicit TLS", server: notifytest.Options{Security: notifytest.TLS}, security: v1alpha1.SMTPTLS, tls: true},
 		{name: "STARTTLS and AUTH PLAIN", server: notifytest.Options{Security: notifytest.StartTLS, Username: "relay", Password: "s3cret"},
 			security: v1alpha1.SMTPStartTLS, auth: true, tls: true},
+		{name: "plain and AUTH PLAIN to 127.0.0.1", server: notifytest.Options{Security: notifytest.None, Username: "relay", Password: "s3cret"},
+			security: v1alpha1.SMTPNone, auth: true},
 		{name: "implicit TLS and AUTH PLAIN", server: notifytest.Options{Security: notifytest.TLS, Username: "relay", Password: "s3cret"},
 			security: v1alpha1.SMTPTLS, auth: true, tls: true},
 	}
