@@ -98,9 +98,10 @@ type NoticeReconciler struct {
 
 // newNoticeReconciler is the notice reconciler of mgr, on clock clk.
 func newNoticeReconciler(mgr ctrl.Manager, clk clock.PassiveClock, o NotificationOptions) *NoticeReconciler {
-	sender := notify.Sender{}
+	sender := &notify.Sender{}
 	if o.Sender != nil {
-		sender = *o.Sender
+		// A Sender is not copied (it holds its default HTTP client): its settings are.
+		sender = &notify.Sender{Secrets: o.Sender.Secrets, HTTPClient: o.Sender.HTTPClient, TLSConfig: o.Sender.TLSConfig, Now: o.Sender.Now}
 	}
 	if sender.Secrets == nil {
 		sender.Secrets = liveSecrets(mgr.GetAPIReader(), o.Namespace)
@@ -108,7 +109,7 @@ func newNoticeReconciler(mgr ctrl.Manager, clk clock.PassiveClock, o Notificatio
 	if sender.Now == nil {
 		sender.Now = clk.Now
 	}
-	return &NoticeReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: clk, Sender: &sender,
+	return &NoticeReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: clk, Sender: sender,
 		Recorder: mgr.GetEventRecorder("license-operator"), unrecorded: newAttempts(), templates: newTemplateChecks()}
 }
 
