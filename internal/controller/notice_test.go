@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -166,6 +167,66 @@ func (r *receiver) payloadOf(event v1alpha1.NoticeEvent, order string) notify.Pa
 	}
 	Fail("no " + string(event) + " of " + order)
 	return notify.Payload{}
+}
+
+// ceReceiver is a CloudEvents receiver (HTTP binding, structured mode) that checks each event's
+// attributes against its data, and its Authorization header.
+type ceReceiver struct {
+	server *httptest.Server
+	mu     sync.Mutex
+	got    []string
+	errs   []error
+}
+
+func newCEReceiver(authorization string) *ceReceiver {
+	r := &ceReceiver{}
+	r.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var e struct {
+			SpecVersion     string          `json:"specversion"`
+			ID              string          `json:"id"`
+			Source          string          `json:"source"`
+			Type            string          `json:"type"`
+			Subject         string          `json:"subject"`
+			Time            time.Time       `json:"time"`
+			DataContentType string          `json:"datacontenttype"`
+			Data            json.RawMessage `json:"data"`
+		}
+		var p notify.Payload
+		err := json.NewDecoder(req.Body).Decode(&e)
+		if err == nil {
+			err = json.Unmarshal(e.Data, &p)
+		}
+		switch {
+		case err != nil:
+		case !strings.HasPrefix(req.Header.Get("Content-Type"), "application/cloudevents+json"):
+			err = errors.New("not structured mode: Content-Type " + req.Header.Get("Content-Type"))
+		case req.Header.Get("Authorization") != authorization:
+			err = errors.New("Authorization " + req.Header.Get("Authorization"))
+		case e.SpecVersion != "1.0" || e.Source != "/licensing-test" || e.DataContentType != "application/json":
+			err = fmt.Errorf("attributes %+v", e)
+		case e.ID != p.Key || e.Type != notify.EventTypePrefix+p.Event || e.Subject != p.Data.Namespace+"/"+p.Data.Order || !e.Time.Equal(p.Data.Time):
+			err = fmt.Errorf("attributes %+v do not match the data %+v", e, p)
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if err != nil {
+			r.errs = append(r.errs, err)
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.got = append(r.got, p.Event+" "+p.Data.Order+" "+e.ID)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	DeferCleanup(r.server.Close)
+	return r
+}
+
+// accepted are the events received, as "<event> <order> <id>".
+func (r *ceReceiver) accepted() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	Expect(r.errs).To(BeEmpty(), "events whose attributes or headers are wrong")
+	return slices.Clone(r.got)
 }
 
 // hmacSecret creates the Secret of a webhook's HMAC key in the operator's namespace.
@@ -355,7 +416,7 @@ var _ = Describe("Notices", func() {
 		registerMetrics.Do(func() { Expect(metrics.Register(k8sClient, make(chan struct{}))).To(Succeed()) })
 	})
 
-	It("tells every event once to each sink", func() {
+	It("tells every event once to each sink: a signed webhook, email and CloudEvents", func() {
 		rec := newReceiver("hmac-all", 0)
 		web := webhookSink("notice-all-"+ns, ns, rec)
 		smtp := notifytest.Start(GinkgoT(), notifytest.Options{Security: notifytest.StartTLS, Username: "ops", Password: "mail-secret"})
@@ -366,6 +427,10 @@ var _ = Describe("Notices", func() {
 			Recipients: []v1alpha1.Recipients{{Customer: "Customer of " + ns, To: []string{"it@customer.example"}},
 				{Customer: "someone else", To: []string{"nobody@example.com"}}},
 		}})
+		ce := newCEReceiver("Bearer ce-token")
+		token := hmacSecret("notice-all-ce", "Bearer ce-token")
+		events := createSink("notice-ce-"+ns, ns, v1alpha1.NotificationSinkSpec{CloudEvents: &v1alpha1.CloudEventsSink{
+			URL: ce.server.URL, Source: "/licensing-test", AuthorizationSecretRef: &token}})
 		startNotices(&notify.Sender{TLSConfig: smtp.ClientTLSConfig()}, nil)
 		fakeClock.SetTime(dayAfter(mail.CreationTimestamp.Time))
 		withProfile(v1alpha1.BillingProfileSpec{Currency: "EUR", DefaultCostCenter: "sales", CostCenters: []v1alpha1.CostCenter{{Name: "sales"}},
@@ -458,6 +523,10 @@ var _ = Describe("Notices", func() {
 			}
 			g.Expect(got).To(ConsistOf(delivered))
 			g.Expect(got).To(HaveLen(len(rec.accepted())), "the email sink is told what the webhook is")
+
+			delivered, _ = notices(g, ns, events.Name)
+			g.Expect(ce.accepted()).To(ConsistOf(delivered))
+			g.Expect(delivered).To(HaveLen(len(rec.accepted())), "the CloudEvents sink is told what the webhook is")
 		}
 		Eventually(once).Should(Succeed())
 		Consistently(once, "2s", "200ms").Should(Succeed())
@@ -467,7 +536,7 @@ var _ = Describe("Notices", func() {
 				Expect(m.Header.Get("Subject")).To(ContainSubstring("Approval needed"))
 			}
 		}
-		for _, name := range []string{web.Name, mail.Name} {
+		for _, name := range []string{web.Name, mail.Name, events.Name} {
 			reason, _ := sinkReady(Default, name)
 			Expect(reason).To(Equal(ReasonSinkDelivered), name)
 		}
