@@ -193,9 +193,9 @@ func (r *NoticeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 		result.RequeueAfter = max(next.Sub(r.Clock.Now()), conflictRetry)
 	}
 	if err := errors.Join(errs...); err != nil {
-		// Logged, not returned: the failed records are tried again at result's time, without the
+		// Logged, not returned: a failed record is tried again at result's time, without the
 		// controller's rapid retries of an error.
-		log.FromContext(ctx).Error(err, "recording notices")
+		log.FromContext(ctx).Error(err, "recording notices or a sink's status")
 	}
 	return result, nil
 }
