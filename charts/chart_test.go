@@ -361,6 +361,7 @@ var kustomizeObjects = []string{
 	"CustomResourceDefinition/licenseassignments.licensing.partnerops.io",
 	"CustomResourceDefinition/licenseorders.licensing.partnerops.io",
 	"CustomResourceDefinition/licenseproducts.licensing.partnerops.io",
+	"CustomResourceDefinition/notificationsinks.licensing.partnerops.io",
 }
 
 // kustomizeBuild lists the objects of `kustomize build config/default` but the Namespace, or
@@ -1001,8 +1002,8 @@ func TestInstall(t *testing.T) {
 		t.Fatal(err)
 	}
 	crds := objs.all("CustomResourceDefinition")
-	if len(crds) != 5 {
-		t.Errorf("%d CRDs, want 5", len(crds))
+	if len(crds) != 6 {
+		t.Errorf("%d CRDs, want 6", len(crds))
 	}
 	for _, crd := range crds {
 		if err := c.Create(ctx, crd); err != nil {
