@@ -370,7 +370,7 @@ func (s *statusPrinter) notices(orders []v1alpha1.LicenseOrder) {
 		s.printf("Notices:     none told of these orders\n")
 		return
 	}
-	s.printf("Notices:     the last of each order (all of them: kubectl get lo -n <namespace> <order> -o jsonpath='{.status.notices}')\n")
+	s.printf("Notices:     the last of each order (all of them: kubectl get lo -n %s <order> -o jsonpath='{.status.notices}')\n", orders[0].Namespace)
 	s.table(t)
 }
 

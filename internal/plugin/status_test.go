@@ -39,7 +39,7 @@ func TestStatusNotices(t *testing.T) {
 		t.Fatal(s.err)
 	}
 	want := []string{
-		"Notices:     the last of each order (all of them: kubectl get lo -n <namespace> <order> -o jsonpath='{.status.notices}')",
+		"Notices:     the last of each order (all of them: kubectl get lo -n acme <order> -o jsonpath='{.status.notices}')",
 		"  ORDER   NOTICES   SINK    EVENT            DELIVERED (UTC)",
 		"  eul-3   2         hooks   OrderFulfilled   failing: POST https://hooks.example/licensing: 503 Service Unavailable: upstream down upstream down upstream down upstream down… (attempts 3)",
 		"  eul-2   2         mail    OrderFulfilled   2026-03-09 09:30:16",
