@@ -65,7 +65,7 @@ func main() {
 	flag.StringVar(&webhookCertName, "webhook-cert-name", "tls.crt", "The file name of the webhook server's certificate, in --webhook-cert-path.")
 	flag.StringVar(&webhookCertKey, "webhook-cert-key", "tls.key", "The file name of the webhook server's key, in --webhook-cert-path.")
 	flag.StringVar(&operatorUsername, "operator-username", "", "The user name the operator acts as, the only one allowed to write LicenseOrders; by default the API server is asked (SelfSubjectReview).")
-	flag.StringVar(&operatorNamespace, "operator-namespace", "", "The namespace of the signing key Secret of the entitlements; in a cluster, the pod's own namespace by default. Without it, no entitlement is issued.")
+	flag.StringVar(&operatorNamespace, "operator-namespace", "", "The namespace of the signing key Secret of the entitlements and of the Secrets NotificationSinks name; in a cluster, the pod's own namespace by default. Without it, no entitlement is issued and no notice is sent.")
 	flag.StringVar(&policy.Issuer, "entitlement-issuer", policy.Issuer, "The issuer (iss) of the entitlements.")
 	flag.DurationVar(&policy.MaxLifetime, "entitlement-max-lifetime", policy.MaxLifetime, "How long an entitlement is valid at most; it is re-issued after two thirds of it.")
 	flag.DurationVar(&policy.Grace, "entitlement-grace", policy.Grace, "How long after a plan's term end its entitlement stays valid, should the plan not be renewed in time.")
@@ -142,13 +142,15 @@ func main() {
 	if operatorNamespace == "" {
 		operatorNamespace = podNamespace()
 	}
-	var entitlements []controller.EntitlementOptions
+	var options []controller.Option
 	if operatorNamespace != "" {
-		entitlements = append(entitlements, controller.EntitlementOptions{Namespace: operatorNamespace, Policy: policy})
+		// The sinks' Secrets are read, live, from the operator's namespace.
+		options = append(options, controller.EntitlementOptions{Namespace: operatorNamespace, Policy: policy},
+			controller.NotificationOptions{Namespace: operatorNamespace})
 	} else {
-		log.Info("no entitlement is issued: pass --operator-namespace, the namespace of the signing keys")
+		log.Info("no entitlement is issued and no notice is sent: pass --operator-namespace, the namespace of the signing keys and of the notification sinks' Secrets")
 	}
-	if err := controller.SetupWithManager(ctx, mgr, clock.RealClock{}, entitlements...); err != nil {
+	if err := controller.SetupWithManager(ctx, mgr, clock.RealClock{}, options...); err != nil {
 		log.Error(err, "unable to set up the controllers")
 		os.Exit(1)
 	}

@@ -124,14 +124,14 @@ func startPlan(ns, name, productName string, quantity int32, pp v1alpha1.Payment
 
 // startSecondOperator starts a second operator beside the suite's, on the same control plane and
 // clock, until the spec ends, and returns once its cache is synced.
-func startSecondOperator(entitlements ...EntitlementOptions) {
+func startSecondOperator(options ...Option) {
 	second, stop := context.WithCancel(ctx)
 	DeferCleanup(stop)
 	opts := testenv.ManagerOptions(testEnv, scheme)
 	opts.Controller = config.Controller{SkipNameValidation: ptr.To(true)}
 	mgr, err := ctrl.NewManager(cfg, opts)
 	Expect(err).NotTo(HaveOccurred())
-	Expect(SetupWithManager(second, mgr, fakeClock, entitlements...)).To(Succeed())
+	Expect(SetupWithManager(second, mgr, fakeClock, options...)).To(Succeed())
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(second)).To(Succeed())

@@ -16,10 +16,18 @@ import (
 // FieldOwner is the field manager of every write the operator makes.
 const FieldOwner = "license-operator"
 
+// Option is a part of the operator that runs only when asked for: EntitlementOptions (the customer
+// namespaces' signed entitlements) or NotificationOptions (notices to NotificationSinks).
+type Option interface{ option() }
+
+func (EntitlementOptions) option()  {}
+func (NotificationOptions) option() {}
+
 // SetupWithManager registers the field indexes and every reconciler of the operator with mgr.
 // clk is the clock the reconcilers read "now" from: clock.RealClock{} in production, a fake in tests.
-// With entitlements, the operator also issues the customer namespaces' signed entitlements.
-func SetupWithManager(ctx context.Context, mgr ctrl.Manager, clk clock.PassiveClock, entitlements ...EntitlementOptions) error {
+// With EntitlementOptions, the operator also issues the customer namespaces' signed entitlements;
+// with NotificationOptions, it sends the notices of orders and plans to the NotificationSinks.
+func SetupWithManager(ctx context.Context, mgr ctrl.Manager, clk clock.PassiveClock, opts ...Option) error {
 	indexer := mgr.GetFieldIndexer()
 	for _, index := range []struct {
 		obj   client.Object
@@ -40,8 +48,15 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, clk clock.PassiveCl
 		expect: newExpectations(), probes: newProbes(), orders: orders, usage: newUsageBursts()}).SetupWithManager(mgr); err != nil {
 		return err
 	}
-	for _, o := range entitlements {
-		if err := setupEntitlements(mgr, clk, o); err != nil {
+	for _, o := range opts {
+		var err error
+		switch o := o.(type) {
+		case EntitlementOptions:
+			err = setupEntitlements(mgr, clk, o)
+		case NotificationOptions:
+			err = newNoticeReconciler(mgr, clk, o).SetupWithManager(mgr)
+		}
+		if err != nil {
 			return err
 		}
 	}
