@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
+	"github.com/partnerops/license-operator/internal/notify"
 	"github.com/partnerops/license-operator/internal/testenv"
 )
 
@@ -90,6 +91,9 @@ func TestREADMENotificationSinks(t *testing.T) {
 	sinks := readmeSinks(t)
 	kinds := map[string]bool{}
 	for _, s := range sinks {
+		if err := notify.ValidateTemplates(s.Spec.Templates); err != nil {
+			t.Errorf("NotificationSink %s of the README: %v", s.Name, err)
+		}
 		switch {
 		case s.Spec.Email != nil:
 			kinds["email"] = true
@@ -129,5 +133,30 @@ func TestREADMENotificationSinks(t *testing.T) {
 		if err := c.Create(ctx, both, client.DryRunAll); !apierrors.IsInvalid(err) {
 			t.Errorf("a sink with email and webhook: got %v, want it refused as invalid", err)
 		}
+	}
+}
+
+// TestREADMEDefaultEmail checks that the README's example of the default confirmation is what the
+// default templates render for its order.
+func TestREADMEDefaultEmail(t *testing.T) {
+	section := readmeSection(t, "Notifications")
+	_, after, ok := strings.Cut(section, "```\nSubject: ")
+	if !ok {
+		t.Fatal("the README's Notifications have no example email (a ``` block starting with Subject:)")
+	}
+	example, _, _ := strings.Cut("Subject: "+after, "```")
+	sink := &v1alpha1.NotificationSink{}
+	sink.Name = "purchasing-mail"
+	m, err := notify.Render(sink, notify.Pending{Order: "vmr-users-2", Data: notify.Data{
+		Event: v1alpha1.NoticeOrderFulfilled, Namespace: "acme", Customer: "Acme Corporation", CostCenter: "sales-emea",
+		Plan: "vmr-users", Order: "vmr-users-2", Time: time.Date(2026, 11, 23, 6, 42, 41, 0, time.UTC), User: "demo-admin",
+		SKU: "PXV-EUL", Product: "enterprise-user-license", PaymentPlan: "Prepay3Y", Reference: "PO-2026-0151",
+		Change: "IncreaseQuantity", Quantity: 55, Charge: "930.93 EUR", RenewalDate: "2029-11-01",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := "Subject: " + m.Subject + "\n\n" + m.Body; got != example {
+		t.Errorf("the README's example confirmation is not what the default templates write:\n--- README\n%s\n--- rendered\n%s", example, got)
 	}
 }
