@@ -191,7 +191,7 @@ var _ = Describe("Exactly once", Ordered, ContinueOnFailure, func() {
 					if !differs {
 						equal++
 					}
-					say("crash %-40s at %-48s managers=%d %5.1fs  %s", name, hit, out.ops[0].managers(), out.res.took.Seconds(), verdict(!differs))
+					say("crash %-40s at %-48s managers=%d %5.1fs  %s%s", name, hit, out.ops[0].managers(), out.res.took.Seconds(), verdict(!differs), noticeSummary(out.res))
 				}
 			}
 			took := time.Since(wstart)

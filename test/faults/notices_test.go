@@ -307,3 +307,18 @@ func (r *run) noticeLines() []string {
 	sort.Strings(out)
 	return out
 }
+
+// noticeSummary is what a run's receiver saw, for its line of the report: "" without notices.
+func noticeSummary(res *result) string {
+	if len(res.notices) == 0 {
+		return ""
+	}
+	deliveries := 0
+	for _, line := range res.notices {
+		var n int
+		if _, err := fmt.Sscanf(line[strings.LastIndex(line, "deliveries="):], "deliveries=%d", &n); err == nil {
+			deliveries += n
+		}
+	}
+	return fmt.Sprintf("  notices: %d keys, %d deliveries", len(res.notices), deliveries)
+}
