@@ -20,7 +20,12 @@ import (
 // A notice is due when its sink selects the event, is not suspended, and its filter matches; the
 // event happened at or after the sink's creation (order events, PlanExpired); no order of the plan
 // records its key as delivered; it is not older than GiveUpAfter; and its last failed attempt, if
-// any, is at least Backoff(attempts) ago. Due reads no clock: now is the only time it knows.
+// any, is at least Backoff(attempts) ago. An email sink with no recipient for the customer and
+// cost center (Recipients) is told nothing. RenewalComing and TrialEnding are due from the first
+// day of their window, renewalDate minus daysBefore, until the renewal date: the window, not
+// GiveUpAfter, bounds them, so a sink created or resumed within the window is still told. next is
+// the earliest retry or window to come; it is zero when nothing waits for a time. Due reads no
+// clock: now is the only time it knows.
 func Due(now time.Time, sinks []v1alpha1.NotificationSink, plan *v1alpha1.CustomerLicensePlan,
 	orders []v1alpha1.LicenseOrder) (due []Pending, next time.Time) {
 	now = now.UTC()
