@@ -4,20 +4,25 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	dto "github.com/prometheus/client_model/go"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -28,6 +33,7 @@ import (
 	"github.com/partnerops/license-operator/internal/licensing"
 	"github.com/partnerops/license-operator/internal/metrics"
 	"github.com/partnerops/license-operator/internal/notify"
+	"github.com/partnerops/license-operator/internal/notify/notifytest"
 	"github.com/partnerops/license-operator/internal/testenv"
 )
 
@@ -140,6 +146,28 @@ func (r *receiver) accepted() []string {
 	return out
 }
 
+// told are the notices a receiver accepted, as "<event> <order>".
+func (r *receiver) told() []string {
+	var out []string
+	for _, g := range r.requests() {
+		if g.accepted {
+			out = append(out, g.event+" "+g.order)
+		}
+	}
+	return out
+}
+
+// payloadOf is the payload of the accepted notice of event about order.
+func (r *receiver) payloadOf(event v1alpha1.NoticeEvent, order string) notify.Payload {
+	for _, g := range r.requests() {
+		if g.accepted && g.event == string(event) && g.order == order {
+			return g.payload
+		}
+	}
+	Fail("no " + string(event) + " of " + order)
+	return notify.Payload{}
+}
+
 // hmacSecret creates the Secret of a webhook's HMAC key in the operator's namespace.
 func hmacSecret(name, value string) v1alpha1.SecretKeyRef {
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: name}, StringData: map[string]string{"key": value}}
@@ -199,6 +227,20 @@ func notices(g Gomega, ns, sink string) (delivered []string, byKey map[string]v1
 		}
 	}
 	return delivered, byKey
+}
+
+// orderOf is the name of the order of namespace ns that records the notice key.
+func orderOf(g Gomega, ns, key string) string {
+	list := &v1alpha1.LicenseOrderList{}
+	g.Expect(k8sClient.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+	for _, o := range list.Items {
+		for _, n := range o.Status.Notices {
+			if n.Key == key {
+				return o.Name
+			}
+		}
+	}
+	return "(unrecorded)"
 }
 
 // sinkReady is the reason of a sink's Ready condition, and the sink.
@@ -311,6 +353,123 @@ var _ = Describe("Notices", func() {
 		trialCatalog()
 		ns = newNamespace()
 		registerMetrics.Do(func() { Expect(metrics.Register(k8sClient, make(chan struct{}))).To(Succeed()) })
+	})
+
+	It("tells every event once to each sink", func() {
+		rec := newReceiver("hmac-all", 0)
+		web := webhookSink("notice-all-"+ns, ns, rec)
+		smtp := notifytest.Start(GinkgoT(), notifytest.Options{Security: notifytest.StartTLS, Username: "ops", Password: "mail-secret"})
+		password := hmacSecret("notice-all-smtp", "mail-secret")
+		mail := createSink("notice-mail-"+ns, ns, v1alpha1.NotificationSinkSpec{Email: &v1alpha1.EmailSink{
+			Host: smtp.Host(), Port: smtp.Port(), Security: v1alpha1.SMTPStartTLS, Username: "ops", PasswordSecretRef: &password,
+			From: "Licensing <licensing@partner.example>", To: []string{"billing@partner.example"},
+			Recipients: []v1alpha1.Recipients{{Customer: "Customer of " + ns, To: []string{"it@customer.example"}},
+				{Customer: "someone else", To: []string{"nobody@example.com"}}},
+		}})
+		startNotices(&notify.Sender{TLSConfig: smtp.ClientTLSConfig()}, nil)
+		fakeClock.SetTime(dayAfter(mail.CreationTimestamp.Time))
+		withProfile(v1alpha1.BillingProfileSpec{Currency: "EUR", DefaultCostCenter: "sales", CostCenters: []v1alpha1.CostCenter{{Name: "sales"}},
+			Approval: v1alpha1.ApprovalPolicy{ManualAbove: "50.00"}})
+		told := func(want ...string) {
+			GinkgoHelper()
+			Eventually(rec.told).Should(ContainElements(want))
+		}
+
+		By("a new plan, then an increase, are confirmed")
+		Expect(k8sClient.Create(ctx, noticePlan(ns, "eul", "t-eul", 2, v1alpha1.Monthly))).To(Succeed())
+		told("OrderFulfilled eul-1")
+		confirmation := rec.payloadOf(v1alpha1.NoticeOrderFulfilled, "eul-1")
+		eul := eventuallyReady(ns, "eul")
+		Expect(confirmation.Data.RenewalDate).To(Equal(string(eul.Status.RenewalDate)), "the plan's renewal date")
+		Expect(confirmation.Data.Charge).To(Equal("20.00 EUR"))
+		Expect(confirmation.Data.Customer).To(Equal("Customer of " + ns))
+		Expect(confirmation.Subject).To(ContainSubstring("Customer of " + ns))
+		updatePlan(ns, "eul", func(p *v1alpha1.CustomerLicensePlan) { p.Spec.Quantity = 3 })
+		told("OrderFulfilled eul-2")
+
+		By("an order above the approval limit waits for a person, who denies it")
+		updatePlan(ns, "eul", func(p *v1alpha1.CustomerLicensePlan) { p.Spec.Quantity = 20 })
+		told("OrderAwaitingApproval eul-3")
+		Expect(rec.payloadOf(v1alpha1.NoticeOrderAwaitingApproval, "eul-3").Data.Approve).To(Equal("kubectl license approve eul-3 -n " + ns))
+		deny := fmt.Sprintf(`[{"op":"add","path":"/status/conditions/-","value":{"type":"Approved","status":"False","reason":"Denied","message":"over budget","lastTransitionTime":%q}}]`,
+			fakeClock.Now().Format(time.RFC3339))
+		Expect(k8sClient.Status().Patch(ctx, &v1alpha1.LicenseOrder{ObjectMeta: objectMeta(ns, "eul-3")}, client.RawPatch(types.JSONPatchType, []byte(deny)))).To(Succeed())
+		told("OrderDenied eul-3")
+		Expect(rec.payloadOf(v1alpha1.NoticeOrderDenied, "eul-3").Data.Reason).To(Equal(v1alpha1.ReasonDenied))
+		updatePlan(ns, "eul", func(p *v1alpha1.CustomerLicensePlan) { p.Spec.Quantity = 3 })
+		eventuallyReady(ns, "eul")
+
+		By("an order the rules refuse is told with its reason")
+		bad := noticePlan(ns, "bad", "t-eul", 1, v1alpha1.Monthly)
+		bad.Spec.CostCenter = "nowhere"
+		Expect(k8sClient.Create(ctx, bad)).To(Succeed())
+		told("OrderRejected bad-1")
+		Expect(rec.payloadOf(v1alpha1.NoticeOrderRejected, "bad-1").Data.Reason).To(Equal(v1alpha1.ReasonUnknownCostCenter))
+
+		By("a trial is confirmed")
+		Expect(k8sClient.Create(ctx, noticePlan(ns, "connect", "t-trial", 5, v1alpha1.Trial))).To(Succeed())
+		told("OrderFulfilled connect-1")
+		trial := eventuallyReady(ns, "connect")
+
+		By("a week before the renewal and the trial's end")
+		renews, err := licensing.ParseDate(eventuallyReady(ns, "eul").Status.RenewalDate)
+		Expect(err).NotTo(HaveOccurred())
+		ends, err := licensing.ParseDate(trial.Status.RenewalDate)
+		Expect(err).NotTo(HaveOccurred())
+		week := time.Duration(v1alpha1.DefaultNoticeDaysBefore) * 24 * time.Hour
+		window := renews.Add(-week)
+		if s := ends.Add(-week); s.After(window) {
+			window = s
+		}
+		Expect(window.Before(renews) && window.Before(ends)).To(BeTrue(), "both windows are open at %s", window)
+		travel(window.Add(time.Hour), ns, "eul")
+		travel(window.Add(time.Hour), ns, "connect")
+		told("RenewalComing eul-2", "TrialEnding connect-1")
+		Expect(rec.payloadOf(v1alpha1.NoticeRenewalComing, "eul-2").Data.RenewalDate).To(Equal(renews.Format(time.DateOnly)))
+
+		By("the trial expires")
+		travel(ends.Add(time.Hour), ns, "connect")
+		Eventually(func(g Gomega) {
+			g.Expect(getPlan(ns, "connect")(g).Status.ExpiredOn).To(Equal(v1alpha1.Date(ends.Format(time.DateOnly))))
+		}).Should(Succeed())
+		expiredWith := getPlan(ns, "connect")(Default).Status.LastOrder
+		told("PlanExpired "+expiredWith, "OrderFulfilled "+expiredWith)
+
+		By("each receiver got each key once, and each order records what was delivered")
+		Consistently(func(g Gomega) {
+			delivered, _ := notices(g, ns, web.Name)
+			g.Expect(rec.accepted()).To(ConsistOf(delivered))
+		}, "2s", "200ms").Should(Succeed())
+		Expect(rec.requests()).To(HaveLen(len(rec.accepted())), "no attempt failed")
+		Consistently(func(g Gomega) {
+			delivered, byKey := notices(g, ns, mail.Name)
+			var got []string
+			for _, m := range smtp.Messages() {
+				key := m.Header.Get("X-License-Idempotency-Key")
+				n := byKey[key]
+				got = append(got, m.Header.Get(notify.HeaderEvent)+" "+orderOf(g, ns, key)+" "+key)
+				g.Expect(string(n.Event)).To(Equal(m.Header.Get(notify.HeaderEvent)))
+				g.Expect(m.Header.Get("Message-Id")).To(Equal("<" + key + "@license-operator>"))
+				g.Expect(m.TLS).To(BeTrue(), "sent after STARTTLS")
+				g.Expect(m.User).To(Equal("ops"))
+				g.Expect(m.To).To(ConsistOf("billing@partner.example", "it@customer.example"))
+			}
+			g.Expect(got).To(ConsistOf(delivered))
+			g.Expect(got).To(HaveLen(len(rec.accepted())), "the email sink is told what the webhook is")
+		}, "1s", "200ms").Should(Succeed())
+		for _, m := range smtp.Messages() {
+			if m.Header.Get(notify.HeaderEvent) == string(v1alpha1.NoticeOrderAwaitingApproval) {
+				Expect(m.Body).To(ContainSubstring("kubectl license approve eul-3 -n " + ns))
+				Expect(m.Header.Get("Subject")).To(ContainSubstring("Approval needed"))
+			}
+		}
+		Expect(rec.told()).To(ConsistOf("OrderFulfilled eul-1", "OrderFulfilled eul-2", "OrderAwaitingApproval eul-3", "OrderDenied eul-3",
+			"OrderRejected bad-1", "OrderFulfilled connect-1", "RenewalComing eul-2", "TrialEnding connect-1",
+			"PlanExpired "+expiredWith, "OrderFulfilled "+expiredWith))
+		for _, name := range []string{web.Name, mail.Name} {
+			reason, _ := sinkReady(Default, name)
+			Expect(reason).To(Equal(ReasonSinkDelivered), name)
+		}
 	})
 
 	It("retries a webhook that fails three times, and delivers once", func() {
@@ -430,6 +589,49 @@ var _ = Describe("Notices", func() {
 		Consistently(func() int { return len(rec.requests()) }, "1s", "100ms").Should(Equal(1))
 	})
 
+	It("holds notices while a sink's templates are invalid or it is suspended, and sends them after", func() {
+		rec := newReceiver("hmac-templates", 0)
+		ref := hmacSecret("notice-templates-hmac", "hmac-templates")
+		sink := createSink("notice-templates-"+ns, ns, v1alpha1.NotificationSinkSpec{
+			Webhook:   &v1alpha1.WebhookSink{URL: rec.server.URL, SecretRef: ref},
+			Templates: &v1alpha1.NoticeTemplates{Subject: "Order {{.Order}"},
+		})
+		startNotices(nil, nil)
+		Eventually(func(g Gomega) {
+			reason, s := sinkReady(g, sink.Name)
+			g.Expect(reason).To(Equal(ReasonSinkTemplateInvalid))
+			g.Expect(meta.FindStatusCondition(s.Status.Conditions, SinkReady).Message).To(ContainSubstring("spec.templates.subject"))
+		}).Should(Succeed())
+		fakeClock.SetTime(dayAfter(sink.CreationTimestamp.Time))
+		Expect(k8sClient.Create(ctx, noticePlan(ns, "eul", "t-eul", 2, v1alpha1.Monthly))).To(Succeed())
+		eventuallyReady(ns, "eul")
+		Consistently(rec.requests, "1s", "100ms").Should(BeEmpty())
+
+		By("fixed but suspended, it still waits")
+		update := func(mutate func(*v1alpha1.NotificationSinkSpec)) {
+			Eventually(func(g Gomega) {
+				_, s := sinkReady(g, sink.Name)
+				mutate(&s.Spec)
+				g.Expect(k8sClient.Update(ctx, s)).To(Succeed())
+			}).Should(Succeed())
+		}
+		update(func(s *v1alpha1.NotificationSinkSpec) { s.Templates.Subject, s.Suspend = "Order {{.Order}}", true })
+		Eventually(func(g Gomega) {
+			reason, _ := sinkReady(g, sink.Name)
+			g.Expect(reason).To(Equal(ReasonSinkSuspended))
+		}).Should(Succeed())
+		Consistently(rec.requests, "1s", "100ms").Should(BeEmpty())
+
+		By("resumed, it is told, with its own subject")
+		update(func(s *v1alpha1.NotificationSinkSpec) { s.Suspend = false })
+		Eventually(rec.told).Should(Equal([]string{"OrderFulfilled eul-1"}))
+		Expect(rec.payloadOf(v1alpha1.NoticeOrderFulfilled, "eul-1").Subject).To(Equal("Order eul-1"))
+		Eventually(func(g Gomega) {
+			reason, _ := sinkReady(g, sink.Name)
+			g.Expect(reason).To(Equal(ReasonSinkDelivered))
+		}).Should(Succeed())
+	})
+
 	It("makes no request to the API server while there is no sink", func() {
 		var apiCalls, sinkLists, writes atomic.Int32
 		startNotices(nil, func(r *NoticeReconciler) {
@@ -448,3 +650,50 @@ var _ = Describe("Notices", func() {
 		Eventually(apiCalls.Load).Should(BeNumerically(">", 0))
 	})
 })
+
+// A sink's status is written when its Ready condition changes, and its lastDelivery and
+// lastFailure at most once a minute otherwise.
+func TestSinkStatusWrites(t *testing.T) {
+	start := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	clk := clocktesting.NewFakeClock(start)
+	r := &NoticeReconciler{Clock: clk, templates: newTemplateChecks()}
+	sink := &v1alpha1.NotificationSink{ObjectMeta: metav1.ObjectMeta{Name: "mail", Generation: 1}}
+	step := func(d time.Duration, err error) (changed bool) {
+		t.Helper()
+		clk.Step(d)
+		st := r.sinkStatus(sink, (*sinkOutcome)(nil).add(clk.Now(), err))
+		changed = !equality.Semantic.DeepEqual(st, sink.Status)
+		sink.Status = st
+		return changed
+	}
+	reason := func() string { return meta.FindStatusCondition(sink.Status.Conditions, SinkReady).Reason }
+
+	if st := r.sinkStatus(sink, nil); meta.FindStatusCondition(st.Conditions, SinkReady).Reason != ReasonSinkConfigured {
+		t.Fatalf("a new sink's Ready: %v, want %s", st.Conditions, ReasonSinkConfigured)
+	}
+	if !step(0, nil) || reason() != ReasonSinkDelivered || !sink.Status.LastDelivery.Time.Equal(start) {
+		t.Fatalf("the first delivery is written: %+v", sink.Status)
+	}
+	if step(30*time.Second, nil) {
+		t.Fatalf("a delivery 30s after the last one written is not written: %+v", sink.Status)
+	}
+	if !step(30*time.Second, nil) || !sink.Status.LastDelivery.Time.Equal(start.Add(time.Minute)) {
+		t.Fatalf("a delivery a minute after the last one written is written: %+v", sink.Status)
+	}
+	if !step(time.Second, errors.New("connection refused")) || reason() != ReasonSinkDeliveryFailed || sink.Status.LastError != "connection refused" {
+		t.Fatalf("a failure after a delivery is written at once: %+v", sink.Status)
+	}
+	if step(10*time.Second, errors.New("connection reset")) || sink.Status.LastError != "connection refused" {
+		t.Fatalf("another failure within the minute is not written: %+v", sink.Status)
+	}
+	if !step(time.Second, nil) || reason() != ReasonSinkDelivered || sink.Status.LastError != "connection refused" {
+		t.Fatalf("a delivery after a failure is written at once, keeping the last error: %+v", sink.Status)
+	}
+	if r.sinkStatus(sink, nil).Conditions[0].Reason != ReasonSinkDelivered {
+		t.Fatalf("without an outcome, Ready stays as the last delivery left it")
+	}
+	sink.Generation = 2
+	if st := r.sinkStatus(sink, nil); st.Conditions[0].Reason != ReasonSinkConfigured || st.ObservedGeneration != 2 {
+		t.Fatalf("a changed spec is Configured: %+v", st)
+	}
+}
