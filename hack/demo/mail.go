@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -9,17 +10,16 @@ import (
 	"io"
 	"mime"
 	"mime/quotedprintable"
-	"net"
 	"net/mail"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/partnerops/license-operator/api/v1alpha1"
+	"github.com/partnerops/license-operator/internal/notify/notifytest"
 )
 
 // demoSink is the NotificationSink the demo creates: email to its own SMTP server.
@@ -33,66 +33,35 @@ type email struct {
 	body    string
 }
 
-// mailbox is an SMTP server on 127.0.0.1 that keeps what it receives. Until printing starts it
-// only keeps the messages; from then on it prints each one as it arrives.
+// mailbox is the demo's SMTP server (notifytest's, on 127.0.0.1) and what the demo printed of it.
 type mailbox struct {
-	server *smtp.Server
-	addr   *net.TCPAddr
-
-	mu       sync.Mutex
-	received []email
-	printing bool
-	changed  chan struct{} // closed and replaced at each message
+	server  *notifytest.SMTPServer
+	printed int // how many of its messages were printed
 }
 
-// startMailbox listens on addr (host:port, port 0 for any) and serves SMTP until stop.
-func startMailbox(addr string) (*mailbox, error) {
-	l, err := net.Listen("tcp", addr)
+// startMailbox starts the SMTP server, plain text on a free port of 127.0.0.1.
+func startMailbox() (*mailbox, error) {
+	s, err := notifytest.NewSMTPServer(notifytest.Options{Security: notifytest.None})
 	if err != nil {
-		return nil, fmt.Errorf("the demo's SMTP server on %s: %w", addr, err)
+		return nil, fmt.Errorf("the demo's SMTP server: %w", err)
 	}
-	m := &mailbox{addr: l.Addr().(*net.TCPAddr), changed: make(chan struct{})}
-	m.server = smtp.NewServer(m)
-	m.server.Domain = "localhost"
-	m.server.ReadTimeout, m.server.WriteTimeout = time.Minute, time.Minute
-	m.server.MaxMessageBytes = 1 << 20
-	go func() { _ = m.server.Serve(l) }()
-	return m, nil
+	return &mailbox{server: s}, nil
 }
 
 func (m *mailbox) stop() { _ = m.server.Close() }
 
-// NewSession is go-smtp's Backend: one session per connection.
-func (m *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSession{box: m}, nil }
-
-type mailSession struct {
-	box *mailbox
-	to  []string
-}
-
-func (s *mailSession) Reset()                                    { s.to = nil }
-func (s *mailSession) Logout() error                             { return nil }
-func (s *mailSession) Mail(string, *smtp.MailOptions) error      { return nil }
-func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error { s.to = append(s.to, to); return nil }
-func (s *mailSession) Data(r io.Reader) error {
-	e, err := parseEmail(r)
-	if err != nil {
-		return err
+// received are the emails received so far, decoded.
+func (m *mailbox) received() []email {
+	var out []email
+	for _, msg := range m.server.Messages() {
+		e, err := parseEmail(bytes.NewReader(msg.Raw))
+		if err != nil {
+			e = email{subject: "(unreadable: " + err.Error() + ")"}
+		}
+		e.to = msg.To
+		out = append(out, e)
 	}
-	e.to = s.to
-	s.box.add(e)
-	return nil
-}
-
-func (m *mailbox) add(e email) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.received = append(m.received, e)
-	if m.printing {
-		fmt.Printf("\nEmail received by the demo's SMTP server:\n%s", e.summary())
-	}
-	close(m.changed)
-	m.changed = make(chan struct{})
+	return out
 }
 
 // parseEmail reads a message as go-mail writes it: a text/plain body, perhaps quoted-printable
@@ -151,49 +120,57 @@ func (e email) summary() string {
 	return b.String()
 }
 
-// printReceived prints the emails received so far and, from then on, each one as it arrives.
-func (m *mailbox) printReceived() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	fmt.Printf("\nEmails received by the demo's SMTP server (%s, NotificationSink %s): %d\n", m.addr, demoSink, len(m.received))
-	for _, e := range m.received {
+// printNew prints the emails received since the last call.
+func (m *mailbox) printNew(heading bool) {
+	all := m.received()
+	if heading {
+		fmt.Printf("\nEmails received by the demo's SMTP server (%s, NotificationSink %s): %d\n", m.server.Addr(), demoSink, len(all))
+	}
+	for _, e := range all[m.printed:] {
+		if !heading {
+			fmt.Printf("\nEmail received by the demo's SMTP server:\n")
+		}
 		fmt.Print(e.summary())
 	}
-	m.printing = true
+	m.printed = len(all)
+}
+
+// follow prints each new email as it arrives, until ctx ends. The server keeps its messages in
+// the process; a look four times a second costs nothing.
+func (m *mailbox) follow(ctx context.Context) {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			m.printNew(false)
+		}
+	}
 }
 
 // waitFor waits until the mailbox holds at least n emails of event, or timeout passes.
 func (m *mailbox) waitFor(ctx context.Context, event v1alpha1.NoticeEvent, n int, timeout time.Duration) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	for {
-		m.mu.Lock()
-		got, changed := 0, m.changed
-		for _, e := range m.received {
+	_ = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
+		got := 0
+		for _, e := range m.received() {
 			if e.event == string(event) {
 				got++
 			}
 		}
-		m.mu.Unlock()
-		if got >= n {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-changed:
-		}
-	}
+		return got >= n, nil
+	})
 }
 
 // createDemoSink creates the NotificationSink demo-mail: the confirmations and the orders awaiting
 // approval and renewals coming, as email to the demo's SMTP server, in plain text (a relay on the
 // same host).
-func createDemoSink(ctx context.Context, c client.Client, addr *net.TCPAddr) error {
+func createDemoSink(ctx context.Context, c client.Client, server *notifytest.SMTPServer) error {
 	s := &v1alpha1.NotificationSink{
 		ObjectMeta: metav1.ObjectMeta{Name: demoSink},
 		Spec: v1alpha1.NotificationSinkSpec{
-			Email: &v1alpha1.EmailSink{Host: addr.IP.String(), Port: int32(addr.Port), Security: v1alpha1.SMTPNone,
+			Email: &v1alpha1.EmailSink{Host: server.Host(), Port: server.Port(), Security: v1alpha1.SMTPNone,
 				From: "Licensing <licensing@partner.example>", To: []string{"purchasing@customer.example"}},
 			Events: []v1alpha1.NoticeSelector{{Type: v1alpha1.NoticeOrderFulfilled}, {Type: v1alpha1.NoticeOrderAwaitingApproval},
 				{Type: v1alpha1.NoticeRenewalComing}},
@@ -202,7 +179,7 @@ func createDemoSink(ctx context.Context, c client.Client, addr *net.TCPAddr) err
 	if err := c.Create(ctx, s); err != nil {
 		return fmt.Errorf("create the NotificationSink %s: %w", demoSink, err)
 	}
-	fmt.Printf("Created the NotificationSink %s: confirmations by email to the demo's SMTP server on %s.\n", demoSink, addr)
+	fmt.Printf("Created the NotificationSink %s: confirmations by email to the demo's SMTP server on %s.\n", demoSink, server.Addr())
 	return nil
 }
 
@@ -222,12 +199,13 @@ func fulfilledOrders(ctx context.Context, c client.Client) (int, error) {
 }
 
 // printEmails waits (up to timeout) for the confirmation of every order fulfilled, prints the
-// emails received, and has the mailbox print each later one as it arrives.
+// emails received, and then each later one as it arrives, until ctx ends.
 func printEmails(ctx context.Context, c client.Client, m *mailbox, timeout time.Duration) {
 	n, err := fulfilledOrders(ctx, c)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Printf("demo: list the orders: %v\n", err)
 	}
 	m.waitFor(ctx, v1alpha1.NoticeOrderFulfilled, n, timeout)
-	m.printReceived()
+	m.printNew(true)
+	go m.follow(ctx)
 }

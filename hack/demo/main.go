@@ -68,12 +68,12 @@ func main() {
 	verbose := fs.Bool("v", false, "print the operator's logs (info level) to stderr instead of the log file")
 	metricsAddr := fs.String("metrics-bind-address", "127.0.0.1:8080", "where the operator serves its metrics, over plain HTTP; 0 turns them off")
 	jwksAddr := fs.String("jwks-bind-address", "127.0.0.1:8082", "where the operator serves the public keys of the entitlements ("+controller.JWKSPath+"); 0 turns it off")
-	smtpAddr := fs.String("smtp-bind-address", "127.0.0.1:0", "where the demo's SMTP server, which receives the confirmation emails of the NotificationSink "+demoSink+", listens (port 0: any free port); 0 turns it and the sink off")
+	mail := fs.Bool("mail", true, "run an SMTP server on a free port of 127.0.0.1 and the NotificationSink "+demoSink+" that emails it the confirmations, and print them; false turns both off")
 	_ = fs.Parse(os.Args[1:])
 
 	restoreTerminal := takeTerminal()
 	ctx := stopOnSignals()
-	err := run(ctx, *kubeconfig, *logPath, *samples, *metricsAddr, *jwksAddr, *smtpAddr, *timeout, *verbose)
+	err := run(ctx, *kubeconfig, *logPath, *samples, *metricsAddr, *jwksAddr, *mail, *timeout, *verbose)
 	restoreTerminal()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -85,7 +85,7 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, kubeconfig, logPath, samples, metricsAddr, jwksAddr, smtpAddr string, timeout time.Duration, verbose bool) error {
+func run(ctx context.Context, kubeconfig, logPath, samples, metricsAddr, jwksAddr string, mail bool, timeout time.Duration, verbose bool) error {
 	root, err := repoRoot()
 	if err != nil {
 		return err
@@ -157,8 +157,8 @@ func run(ctx context.Context, kubeconfig, logPath, samples, metricsAddr, jwksAdd
 	}
 	// The confirmations go by email to an SMTP server in this process, as to a relay of the partner.
 	var box *mailbox
-	if smtpAddr != "0" {
-		if box, err = startMailbox(smtpAddr); err != nil {
+	if mail {
+		if box, err = startMailbox(); err != nil {
 			return err
 		}
 		defer box.stop()
@@ -206,7 +206,7 @@ func run(ctx context.Context, kubeconfig, logPath, samples, metricsAddr, jwksAdd
 	}
 	// The sink exists before the samples: a sink is told only of orders fulfilled after it was created.
 	if box != nil {
-		if err := createDemoSink(ctx, c, box.addr); err != nil {
+		if err := createDemoSink(ctx, c, box.server); err != nil {
 			return err
 		}
 	}
