@@ -207,6 +207,7 @@ var _ = Describe("kubectl license", Ordered, func() {
 			"  Total billed       100.00 EUR\n",
 			"Usage:       0 of 10 licenses assigned",
 			"Orders:      2 orders\n",
+			"Notices:     none told of these orders\n", // no NotificationSink
 			"OrderRejected",
 			"order/eul-2",
 		} {

@@ -7,6 +7,9 @@
 //  4. server-side applies the samples (default config/samples: catalog, billing profile, customers),
 //  5. waits until every CustomerLicensePlan has settled and prints the catalog, the plans, the
 //     assignments and the order history as `kubectl get` shows them,
+//  6. prints the confirmation emails that the NotificationSink demo-mail (created before the
+//     samples) sent to an SMTP server in this process on 127.0.0.1, and each later one as it
+//     arrives,
 //
 // and then keeps running, so that kubectl can be pointed at it, until Ctrl-C (SIGINT or SIGTERM)
 // stops the operator and the control plane; it then exits 0. A second Ctrl-C during the stop kills
@@ -65,11 +68,12 @@ func main() {
 	verbose := fs.Bool("v", false, "print the operator's logs (info level) to stderr instead of the log file")
 	metricsAddr := fs.String("metrics-bind-address", "127.0.0.1:8080", "where the operator serves its metrics, over plain HTTP; 0 turns them off")
 	jwksAddr := fs.String("jwks-bind-address", "127.0.0.1:8082", "where the operator serves the public keys of the entitlements ("+controller.JWKSPath+"); 0 turns it off")
+	mail := fs.Bool("mail", true, "run an SMTP server on a free port of 127.0.0.1 and the NotificationSink "+demoSink+" that emails it the confirmations, and print them; false turns both off")
 	_ = fs.Parse(os.Args[1:])
 
 	restoreTerminal := takeTerminal()
 	ctx := stopOnSignals()
-	err := run(ctx, *kubeconfig, *logPath, *samples, *metricsAddr, *jwksAddr, *timeout, *verbose)
+	err := run(ctx, *kubeconfig, *logPath, *samples, *metricsAddr, *jwksAddr, *mail, *timeout, *verbose)
 	restoreTerminal()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -81,7 +85,7 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, kubeconfig, logPath, samples, metricsAddr, jwksAddr string, timeout time.Duration, verbose bool) error {
+func run(ctx context.Context, kubeconfig, logPath, samples, metricsAddr, jwksAddr string, mail bool, timeout time.Duration, verbose bool) error {
 	root, err := repoRoot()
 	if err != nil {
 		return err
@@ -151,7 +155,16 @@ func run(ctx context.Context, kubeconfig, logPath, samples, metricsAddr, jwksAdd
 			return fmt.Errorf("create namespace %s: %w", operatorNamespace, err)
 		}
 	}
-	if err := controller.SetupWithManager(ctx, mgr, clock.RealClock{}, controller.EntitlementOptions{Namespace: operatorNamespace}); err != nil {
+	// The confirmations go by email to an SMTP server in this process, as to a relay of the partner.
+	var box *mailbox
+	if mail {
+		if box, err = startMailbox(); err != nil {
+			return err
+		}
+		defer box.stop()
+	}
+	if err := controller.SetupWithManager(ctx, mgr, clock.RealClock{}, controller.EntitlementOptions{Namespace: operatorNamespace},
+		controller.NotificationOptions{Namespace: operatorNamespace}); err != nil {
 		return fmt.Errorf("set up the controllers: %w", err)
 	}
 	if jwksAddr != "0" {
@@ -191,6 +204,12 @@ func run(ctx context.Context, kubeconfig, logPath, samples, metricsAddr, jwksAdd
 	if err := testenv.InstallPolicies(ctx, c, root); err != nil {
 		return err
 	}
+	// The sink exists before the samples: a sink is told only of orders fulfilled after it was created.
+	if box != nil {
+		if err := createDemoSink(ctx, c, box.server); err != nil {
+			return err
+		}
+	}
 	fmt.Printf("Applying %d sample objects from %s as %s...\n", len(objs), samples, demoUser)
 	for _, o := range objs {
 		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.Obj), client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
@@ -221,6 +240,9 @@ func run(ctx context.Context, kubeconfig, logPath, samples, metricsAddr, jwksAdd
 	}
 	if err := reportUnready(ctx, c); err != nil {
 		return err
+	}
+	if box != nil {
+		printEmails(ctx, c, box, 15*time.Second)
 	}
 
 	printUsage(kubeconfig, kubectl, metricsAddr, objs)
@@ -324,6 +346,9 @@ func printUsage(kubeconfig, kubectl, metricsAddr string, objs []sampleobjects.Ob
 	fmt.Println("Change a plan's quantity and watch the operator place a new order:")
 	fmt.Printf("  kubectl patch clp -n %s %s --type merge -p '{\"spec\":{\"quantity\":%d}}'\n", ns, name, qty+5)
 	fmt.Printf("  kubectl get lo -n %s -l %s=%s -w\n", ns, v1alpha1.PlanLabel, name)
+	fmt.Printf("The notices told to the NotificationSink %s, and each order's record of them:\n", demoSink)
+	fmt.Printf("  kubectl get nsink %s\n", demoSink)
+	fmt.Printf("  kubectl get lo -n %s -o custom-columns=ORDER:.metadata.name,SINK:.status.notices[*].sink,EVENT:.status.notices[*].event,DELIVERED:.status.notices[*].deliveredAt\n", ns)
 	if metricsAddr != "0" {
 		fmt.Println("The operator's metrics (licenses, renewals, readiness, orders, amounts billed, approvals waiting):")
 		fmt.Printf("  curl -s http://%s/metrics | grep '^license_operator_'\n", metricsAddr)

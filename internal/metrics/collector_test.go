@@ -388,6 +388,28 @@ func TestOrderClosed(t *testing.T) {
 	})
 }
 
+func TestNotice(t *testing.T) {
+	notices.Reset()
+	t.Cleanup(notices.Reset)
+	Notice("mail", v1alpha1.NoticeOrderFulfilled, false)
+	Notice("mail", v1alpha1.NoticeOrderFulfilled, false)
+	Notice("hooks", v1alpha1.NoticeRenewalComing, true)
+	compare(t, func() prometheus.Collector { return notices }, []string{
+		// The first attempt creates the series of the other result at 0: increase() sees its first count.
+		`license_operator_notices_total{sink="mail",event="OrderFulfilled",result="Failed"} 2`,
+		`license_operator_notices_total{sink="mail",event="OrderFulfilled",result="Delivered"} 0`,
+		`license_operator_notices_total{sink="hooks",event="RenewalComing",result="Delivered"} 1`,
+		`license_operator_notices_total{sink="hooks",event="RenewalComing",result="Failed"} 0`,
+	})
+	Notice("mail", v1alpha1.NoticeOrderFulfilled, true)
+	compare(t, func() prometheus.Collector { return notices }, []string{
+		`license_operator_notices_total{sink="mail",event="OrderFulfilled",result="Failed"} 2`,
+		`license_operator_notices_total{sink="mail",event="OrderFulfilled",result="Delivered"} 1`,
+		`license_operator_notices_total{sink="hooks",event="RenewalComing",result="Delivered"} 1`,
+		`license_operator_notices_total{sink="hooks",event="RenewalComing",result="Failed"} 0`,
+	})
+}
+
 func TestRegister(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	reader := fake.NewClientBuilder().WithScheme(testScheme(t)).Build()

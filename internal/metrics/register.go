@@ -32,12 +32,16 @@ var notices = prometheus.NewCounterVec(prometheus.CounterOpts{
 	Help: "Notices sent by this process, by sink, event and result (Delivered, Failed).",
 }, []string{"sink", "event", "result"})
 
-// Notice counts one attempt to deliver a notice of event to sink: delivered or not.
+// Notice counts one attempt to deliver a notice of event to sink: delivered or not. The first
+// attempt of a sink and event creates the series of both results, the other at 0, so that
+// increase() sees the first delivery after failures (and the first failure after deliveries): the
+// alert LicenseNotificationSinkFailing resolves on it.
 func Notice(sink string, event v1alpha1.NoticeEvent, delivered bool) {
-	result := "Delivered"
+	result, other := "Delivered", "Failed"
 	if !delivered {
-		result = "Failed"
+		result, other = other, result
 	}
+	notices.WithLabelValues(sink, string(event), other)
 	notices.WithLabelValues(sink, string(event), result).Inc()
 }
 

@@ -53,6 +53,7 @@ var wantAlerts = map[string]string{
 	"LicenseOperatorNotReconciling":    "critical",
 	"LicenseOperatorMetricsIncomplete": "warning",
 	"LicenseEntitlementExpiringSoon":   "critical",
+	"LicenseNotificationSinkFailing":   "warning",
 }
 
 func readAlerts(t *testing.T) ([]byte, prometheusRule) {

@@ -31,8 +31,9 @@ func (a *app) statusCommand() *cobra.Command {
 		Short: "A plan on one screen: spec and what is in force, term, billing, usage, orders and Events",
 		Long: `Everything about one CustomerLicensePlan on one screen: what is wanted (spec) and what is in
 force (status), the term, renewal date and action, a change pending for the next term, the billing
-figures, usage, conditions, the most recent orders and any order in flight, and recent Events of
-the plan and its orders.`,
+figures, usage, conditions, the most recent orders and any order in flight, the last notice
+each of those orders was told to a NotificationSink (delivered when, or failing and why), and
+recent Events of the plan and its orders.`,
 		Example: `  kubectl license status -n acme vmr-users`,
 		Args:    exactlyOne("PLAN"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -80,6 +81,9 @@ func (a *app) runStatus(ctx context.Context, name string) error {
 	s := &statusPrinter{w: a.Out, coloured: a.coloured(a.Out), now: a.clock.Now()}
 	s.plan(plan)
 	s.orders(plan, orders, shown, inFlight)
+	if len(orders) > 0 {
+		s.notices(append(shown, inFlight...))
+	}
 	s.events(evs, evErr)
 	return s.err
 }
@@ -346,6 +350,68 @@ func (s *statusPrinter) orders(p *v1alpha1.CustomerLicensePlan, all, shown, inFl
 			s.printf("In flight:   %s (%s of %d) is being processed\n", o.Name, o.Spec.Change, o.Spec.Quantity)
 		}
 	}
+}
+
+// noticeErrorWidth is how much of a notice's last error status shows, on one line.
+const noticeErrorWidth = 120
+
+// notices prints the last notice of each of the orders that has one: its sink and event, and when
+// it was delivered, or that it is failing, why and after how many attempts.
+func (s *statusPrinter) notices(orders []v1alpha1.LicenseOrder) {
+	t := &table{indent: "  ", header: []string{"ORDER", "NOTICES", "SINK", "EVENT", "DELIVERED (UTC)"}}
+	for _, o := range orders {
+		n, ok := lastNotice(o.Status.Notices)
+		if !ok {
+			continue
+		}
+		t.add(c(o.Name), c(fmt.Sprint(len(o.Status.Notices))), c(n.Sink), c(string(n.Event)), noticeState(n))
+	}
+	if len(t.rows) == 0 {
+		s.printf("Notices:     none told of these orders\n")
+		return
+	}
+	s.printf("Notices:     the last of each order (all of them: kubectl get lo -n %s <order> -o jsonpath='{.status.notices}')\n", orders[0].Namespace)
+	s.table(t)
+}
+
+// lastNotice is the notice of an order delivered or attempted last; ok is false without any.
+func lastNotice(notices []v1alpha1.Notice) (last v1alpha1.Notice, ok bool) {
+	var lastAt time.Time
+	for _, n := range notices {
+		at := noticeTime(n)
+		if !ok || at.After(lastAt) {
+			last, lastAt, ok = n, at, true
+		}
+	}
+	return last, ok
+}
+
+// noticeTime is when a notice was last delivered or attempted.
+func noticeTime(n v1alpha1.Notice) time.Time {
+	var at time.Time
+	if n.LastAttempt != nil {
+		at = n.LastAttempt.Time
+	}
+	if n.DeliveredAt != nil && n.DeliveredAt.After(at) {
+		at = n.DeliveredAt.Time
+	}
+	return at
+}
+
+// noticeState is when a notice was delivered, or that it is failing: its last error on one line
+// and the attempts so far.
+func noticeState(n v1alpha1.Notice) cell {
+	if n.DeliveredAt != nil {
+		return cell{text: n.DeliveredAt.UTC().Format(dateTimeLayout), colour: green}
+	}
+	why := strings.Join(strings.Fields(n.LastError), " ")
+	if why == "" {
+		why = "not delivered"
+	}
+	if r := []rune(why); len(r) > noticeErrorWidth {
+		why = strings.TrimSpace(string(r[:noticeErrorWidth-1])) + "…"
+	}
+	return cell{text: fmt.Sprintf("failing: %s (attempts %d)", why, n.Attempts), colour: red}
 }
 
 func orDash(s string) string {

@@ -37,6 +37,7 @@ func runWorkload(w *workload, prefix string, ref *result, replicas ...replica) (
 		return nil, err
 	}
 	out := &outcome{run: r}
+	r.noticeRepeats = len(replicas) > 1
 	for _, rp := range replicas {
 		op, err := startOperator(rp.name, r.ns, r.clock, rp.cfg, rp.fault, rp.leader)
 		if err != nil {
@@ -155,6 +156,12 @@ var _ = Describe("Exactly once", Ordered, ContinueOnFailure, func() {
 			for _, h := range ref.history {
 				say("  %s", h)
 			}
+			if len(ref.notices) > 0 || w.notices {
+				say("notices the webhook receiver saw (%d):", len(ref.notices))
+				for _, n := range ref.notices {
+					say("  %s", n)
+				}
+			}
 		}
 	})
 
@@ -184,7 +191,7 @@ var _ = Describe("Exactly once", Ordered, ContinueOnFailure, func() {
 					if !differs {
 						equal++
 					}
-					say("crash %-40s at %-48s managers=%d %5.1fs  %s", name, hit, out.ops[0].managers(), out.res.took.Seconds(), verdict(!differs))
+					say("crash %-40s at %-48s managers=%d %5.1fs  %s%s", name, hit, out.ops[0].managers(), out.res.took.Seconds(), verdict(!differs), noticeSummary(out.res))
 				}
 			}
 			took := time.Since(wstart)
@@ -256,6 +263,7 @@ var _ = Describe("Exactly once", Ordered, ContinueOnFailure, func() {
 		ctx := context.Background()
 		r, err := newRun(ctx, lifecycle, "failover", ref)
 		Expect(err).NotTo(HaveOccurred())
+		r.noticeRepeats = true // two replicas
 		le := &leaderElection{id: "faults-" + r.ns}
 		var ops []*operator
 		for _, name := range []string{"replica-1", "replica-2"} {

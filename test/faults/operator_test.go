@@ -155,7 +155,17 @@ func newClientFunc(w *writeLog) client.NewClientFunc {
 				return w.do(describeWrite("Update/"+sub, o), func() error { return c.SubResource(sub).Update(ctx, o, opts...) })
 			},
 			SubResourcePatch: func(ctx context.Context, c client.Client, sub string, o client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
-				return w.do(describeWrite("Patch/"+sub, o), func() error { return c.SubResource(sub).Patch(ctx, o, p, opts...) })
+				// A notice's record (notices_test.go): if the process dies before it is written,
+				// the notice is sent again, with the same key.
+				desc, keys := describeWrite("Patch/"+sub, o), noticeRecord(sub, o, p)
+				if keys != nil {
+					desc += " (notices)"
+				}
+				err := w.do(desc, func() error { return c.SubResource(sub).Patch(ctx, o, p, opts...) })
+				if keys != nil && (errors.Is(err, errLost) || errors.Is(err, errDead)) {
+					noticeWritten(o.GetNamespace(), keys)
+				}
+				return err
 			},
 			SubResourceApply: func(ctx context.Context, c client.Client, sub string, o runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
 				return w.do(fmt.Sprintf("Apply/%s %T", sub, o), func() error { return c.SubResource(sub).Apply(ctx, o, opts...) })
@@ -231,8 +241,10 @@ func (op *operator) startLocked(f *fault) error {
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	// The entitlements' signing keys live in the run's namespace, the only one the cache holds.
-	if err := controller.SetupWithManager(ctx, mgr, op.clock, controller.EntitlementOptions{Namespace: op.ns}); err != nil {
+	// The entitlements' signing keys and the sinks' Secrets live in the run's namespace, the only
+	// one the cache holds.
+	if err := controller.SetupWithManager(ctx, mgr, op.clock, controller.EntitlementOptions{Namespace: op.ns},
+		controller.NotificationOptions{Namespace: op.ns}); err != nil {
 		cancel()
 		return err
 	}

@@ -17,6 +17,16 @@
 // effective date, product, payment plan, state, reason, charge). Each run has its own namespace
 // and its own fake clock; runs are compared with the reference run, line by line.
 //
+// Every run of the lifecycle workload also has a NotificationSink: a webhook, told of every order
+// event of the run's namespace, whose receiver checks each request's HMAC signature
+// (notices_test.go). At rest after each step, per order and event the receiver has seen exactly
+// one distinct key (notify.Key of the order's UID, the event and the sink) and the order's
+// status.notices records it as delivered; with one replica a key arrives twice only when the
+// process died between sending it and recording it (its record write was the fault's lost write,
+// or was refused after the fault). The sink is told only of what happened after its creation (the
+// API server's time), and the runs' clock is a fake one in the past: of the lifecycle's orders
+// only the Rejected one is told, and the fulfilled ones are, by that clock, from before the sink.
+//
 //  1. Reference: each workload once, with a client that counts the operator's writes (Create,
 //     Update, Patch, Delete, DeleteAllOf, Apply and the status writes; Events are not counted):
 //     K writes.

@@ -32,10 +32,13 @@ type workload struct {
 	name  string
 	plan  string
 	steps []step
+	// notices: each run has a NotificationSink and a webhook receiver (notices_test.go).
+	notices bool
 }
 
-// lifecycle is the workload the race, lag and failover specs run too: a plan's whole life.
-var lifecycle = &workload{name: "lifecycle", plan: planName, steps: steps}
+// lifecycle is the workload the race, lag and failover specs run too: a plan's whole life, told
+// to a NotificationSink.
+var lifecycle = &workload{name: "lifecycle", plan: planName, steps: steps, notices: true}
 
 // workloads are the workloads of the crash-point sweep.
 var workloads = []*workload{lifecycle, catchUp, trialConverted, trialEnded, renewalWindowDeletion}
@@ -345,6 +348,11 @@ type run struct {
 
 	statuses []string
 	keys     []stepKey
+
+	// notices is the run's webhook receiver, if its workload has notices.
+	notices *receiver
+	// noticeRepeats: a notice's key may arrive more than once without a fault (two replicas).
+	noticeRepeats bool
 }
 
 // result is what a run recorded.
@@ -352,7 +360,8 @@ type result struct {
 	statuses []string
 	keys     []stepKey
 	history  []string
-	err      error // the run stopped early: a step did not settle
+	notices  []string // what the run's webhook receiver saw
+	err      error    // the run stopped early: a step did not settle
 	took     time.Duration
 }
 
@@ -388,7 +397,13 @@ func newRun(ctx context.Context, w *workload, prefix string, ref *result) (*run,
 	if err := k8sClient.Create(ctx, ns); err != nil {
 		return nil, err
 	}
-	return &run{name: ns.Name, w: w, ns: ns.Name, ctx: ctx, clock: clocktesting.NewFakeClock(runStart), ref: ref, timeout: stepTimeout}, nil
+	r := &run{name: ns.Name, w: w, ns: ns.Name, ctx: ctx, clock: clocktesting.NewFakeClock(runStart), ref: ref, timeout: stepTimeout}
+	if w.notices {
+		if err := r.startNotices(); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
 }
 
 // workload runs the workload's steps[from:to] and records the plan's status after each.
@@ -416,6 +431,8 @@ func (r *run) finish(err error, start time.Time) *result {
 	} else {
 		res.history = []string{"(the history could not be read: " + lerr.Error() + ")"}
 	}
+	res.notices = r.noticeLines()
+	r.stopNotices()
 	return res
 }
 
@@ -444,6 +461,7 @@ func (r *run) settle(i int) error {
 			}
 			g.Expect(settled(v)).To(Succeed())
 			g.Expect(r.entitlementAtRest()).To(Succeed())
+			g.Expect(r.noticesAtRest(v)).To(Succeed())
 			if strict {
 				g.Expect(r.statusLine(i, v)).To(Equal(r.ref.statuses[i]))
 			}
