@@ -245,7 +245,7 @@ type NotificationSinkStatus struct {
 
 // NotificationSink is where people hear of orders and plans: an email address, a signed webhook or
 // a CloudEvents receiver. Each order's status records which notices were delivered to which sink.
-// Orders fulfilled before a sink was created are not told to it.
+// Orders placed and fulfilled before a sink was created are not told to it.
 type NotificationSink struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -18,7 +18,8 @@ import (
 // name keep their own notices. plan is nil when the plan is gone; its orders' events are still due.
 //
 // A notice is due when its sink selects the event, is not suspended, and its filter matches; the
-// event happened at or after the sink's creation (order events, PlanExpired); no order of the plan
+// event happened at or after the sink's creation (order events, PlanExpired), or the API server
+// created its order after the sink (the operator's clock and the API server's may differ); no order of the plan
 // records its key as delivered; it is not older than GiveUpAfter; and its last failed attempt, if
 // any, is at least Backoff(attempts) ago. An email sink with no recipient for the customer and
 // cost center (Recipients) is told nothing. RenewalComing and TrialEnding are due from the first
@@ -35,7 +36,7 @@ func Due(now time.Time, sinks []v1alpha1.NotificationSink, plan *v1alpha1.Custom
 
 	var events []event
 	for i := range orders {
-		if e, ok := orderEvent(&orders[i], plan); ok {
+		if e, ok := orderEvent(&orders[i], plan, orders); ok {
 			events = append(events, e)
 		}
 	}
@@ -122,7 +123,7 @@ func recordsByKey(orders []v1alpha1.LicenseOrder) map[string]record {
 }
 
 // orderEvent is the event an order's state tells, if any.
-func orderEvent(o *v1alpha1.LicenseOrder, plan *v1alpha1.CustomerLicensePlan) (event, bool) {
+func orderEvent(o *v1alpha1.LicenseOrder, plan *v1alpha1.CustomerLicensePlan, orders []v1alpha1.LicenseOrder) (event, bool) {
 	d := orderData(o, plan)
 	switch o.Status.State {
 	case v1alpha1.OrderFulfilled:
@@ -131,7 +132,7 @@ func orderEvent(o *v1alpha1.LicenseOrder, plan *v1alpha1.CustomerLicensePlan) (e
 		}
 		d.Event = v1alpha1.NoticeOrderFulfilled
 		d.Time = o.Status.FulfilledAt.Time.UTC()
-		d.RenewalDate = renewalDate(o, plan)
+		d.RenewalDate = renewalDate(o, plan, orders)
 	case v1alpha1.OrderAwaitingApproval:
 		d.Event = v1alpha1.NoticeOrderAwaitingApproval
 		d.Approve = fmt.Sprintf("kubectl license approve %s -n %s", o.Name, o.Namespace)
@@ -149,11 +150,11 @@ func orderEvent(o *v1alpha1.LicenseOrder, plan *v1alpha1.CustomerLicensePlan) (e
 	default:
 		return event{}, false
 	}
-	happened := d.Time
+	happened, created := d.Time, o.CreationTimestamp.Time
 	return event{
 		data: d, order: o.Name, uid: string(o.UID), giveUp: true,
 		forSink: func(sink *v1alpha1.NotificationSink) bool {
-			return !happened.Before(sink.CreationTimestamp.Time)
+			return !happened.Before(sink.CreationTimestamp.Time) || !created.Before(sink.CreationTimestamp.Time)
 		},
 	}, true
 }
@@ -183,16 +184,65 @@ func orderData(o *v1alpha1.LicenseOrder, plan *v1alpha1.CustomerLicensePlan) Dat
 	return d
 }
 
-// renewalDate is the renewal date a fulfilled order gave its plan: a trial's end, or the plan's
-// renewal date now (empty when the plan is gone or is another instance of the name).
-func renewalDate(o *v1alpha1.LicenseOrder, plan *v1alpha1.CustomerLicensePlan) string {
+// renewalDate is the renewal date a fulfilled order gave its plan: a trial's end, or the end of
+// the term the order falls in. That term is the one begun by the latest order of the same plan
+// that starts a term (New, Renewal, Conversion, ChangePaymentPlan) effective on or before the
+// order's effective date, so that each confirmation of a catch-up (several terms applied in one
+// pass) names its own term's end, not the plan's latest. It is empty when the plan is gone, is
+// another instance of the name, or holds no term (OneTime, expired, cancelled).
+func renewalDate(o *v1alpha1.LicenseOrder, plan *v1alpha1.CustomerLicensePlan, orders []v1alpha1.LicenseOrder) string {
 	if o.Spec.Change == v1alpha1.ChangeTrial && o.Spec.TrialEnd != "" {
 		return string(o.Spec.TrialEnd)
 	}
-	if plan != nil && (o.Spec.PlanUID == "" || o.Spec.PlanUID == plan.UID) {
+	if plan == nil || !sameInstance(o, plan) {
+		return ""
+	}
+	switch o.Spec.Change {
+	case v1alpha1.ChangeExpiry, v1alpha1.ChangeCancellation:
+		return ""
+	}
+	eff, err := licensing.ParseDate(o.Spec.EffectiveDate)
+	if err != nil {
 		return string(plan.Status.RenewalDate)
 	}
-	return ""
+	var begin *v1alpha1.LicenseOrder
+	for i := range orders {
+		t := &orders[i]
+		if t.Status.State != v1alpha1.OrderFulfilled || !startsTerm(t.Spec.Change) || !sameInstance(t, plan) {
+			continue
+		}
+		start, err := licensing.ParseDate(t.Spec.EffectiveDate)
+		if err != nil || start.After(eff) {
+			continue
+		}
+		if begin == nil || t.Spec.EffectiveDate > begin.Spec.EffectiveDate ||
+			t.Spec.EffectiveDate == begin.Spec.EffectiveDate && t.Spec.Revision > begin.Spec.Revision {
+			begin = t
+		}
+	}
+	if begin == nil || !licensing.Renews(begin.Spec.PaymentPlan) {
+		return string(plan.Status.RenewalDate)
+	}
+	start, _ := licensing.ParseDate(begin.Spec.EffectiveDate)
+	anchor := start.Day()
+	if first, err := licensing.ParseDate(plan.Status.StartDate); err == nil && !first.After(start) {
+		anchor = first.Day()
+	}
+	return string(licensing.FormatDate(licensing.TermEnd(start, anchor, begin.Spec.PaymentPlan)))
+}
+
+// startsTerm tells whether an order of change begins a term of its plan.
+func startsTerm(change v1alpha1.OrderChange) bool {
+	switch change {
+	case v1alpha1.ChangeNew, v1alpha1.ChangeRenewal, v1alpha1.ChangeConversion, v1alpha1.ChangePaymentPlan:
+		return true
+	}
+	return false
+}
+
+// sameInstance tells whether o is an order of this plan and not of an earlier plan of its name.
+func sameInstance(o *v1alpha1.LicenseOrder, plan *v1alpha1.CustomerLicensePlan) bool {
+	return o.Spec.PlanUID == "" || o.Spec.PlanUID == plan.UID
 }
 
 func money(amount, currency string) string {
@@ -211,6 +261,12 @@ func planEvents(now time.Time, sink *v1alpha1.NotificationSink, plan *v1alpha1.C
 	}
 	base := planData(plan)
 	today := licensing.Day(now)
+	var lastCreated time.Time
+	for i := range orders {
+		if orders[i].Name == plan.Status.LastOrder {
+			lastCreated = orders[i].CreationTimestamp.Time
+		}
+	}
 	var out []event
 
 	st := plan.Status
@@ -232,7 +288,9 @@ func planEvents(now time.Time, sink *v1alpha1.NotificationSink, plan *v1alpha1.C
 			out = append(out, event{
 				data: d, order: st.LastOrder, uid: string(plan.UID), occurrence: string(st.ExpiredOn), giveUp: true,
 				forSink: func(sink *v1alpha1.NotificationSink) bool {
-					return !expired.Before(licensing.Day(sink.CreationTimestamp.Time))
+					// The day it expired, or the order that ended it, came after the sink.
+					return !expired.Before(licensing.Day(sink.CreationTimestamp.Time)) ||
+						!lastCreated.Before(sink.CreationTimestamp.Time)
 				},
 			})
 		}

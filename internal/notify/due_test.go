@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -87,6 +88,9 @@ func history() []v1alpha1.LicenseOrder {
 	o1, o2 := order(1, v1alpha1.OrderFulfilled), order(2, v1alpha1.OrderFulfilled)
 	o1.Status.FulfilledAt = mt(sinkCreated.Add(-48 * time.Hour))
 	o2.Status.FulfilledAt = mt(sinkCreated.Add(-time.Hour))
+	for _, o := range []*v1alpha1.LicenseOrder{&o1, &o2} {
+		o.CreationTimestamp = metav1.NewTime(o.Status.FulfilledAt.Add(-time.Minute))
+	}
 	return []v1alpha1.LicenseOrder{o1, o2}
 }
 
@@ -158,9 +162,16 @@ func TestDue(t *testing.T) {
 			want: []string{"endpoints-3 OrderFulfilled hook"}},
 		{name: "fulfilled at the sink's creation", setup: []func(*setup){withOrder(fulfilled3(sinkCreated))},
 			want: []string{"endpoints-3 OrderFulfilled hook"}},
-		{name: "fulfilled before the sink was created, though ordered after",
+		// The operator's clock (fulfilledAt) and the API server's (creationTimestamps) may differ:
+		// an order the API server created after the sink is the sink's to hear of.
+		{name: "fulfilled before the sink by the operator's clock, ordered after it by the API server's",
 			setup: []func(*setup){withOrder(fulfilled3(sinkCreated.Add(-time.Second))), func(s *setup) {
 				s.orders[2].CreationTimestamp = metav1.NewTime(sinkCreated.Add(time.Hour))
+			}},
+			want: []string{"endpoints-3 OrderFulfilled hook"}},
+		{name: "ordered and fulfilled before the sink was created",
+			setup: []func(*setup){withOrder(fulfilled3(sinkCreated.Add(-time.Second))), func(s *setup) {
+				s.orders[2].CreationTimestamp = metav1.NewTime(sinkCreated.Add(-time.Minute))
 			}}},
 		{name: "fulfilled without fulfilledAt", setup: []func(*setup){withOrder(func() v1alpha1.LicenseOrder {
 			o := order(3, v1alpha1.OrderFulfilled)
@@ -455,5 +466,38 @@ func TestRecipients(t *testing.T) {
 	}
 	if got := notify.Recipients(&v1alpha1.NotificationSink{}, "Acme Corp", ""); got != nil {
 		t.Errorf("Recipients of a webhook = %q", got)
+	}
+}
+
+// TestRenewalDateOfEachConfirmation: a catch-up applies several terms in one pass; each
+// confirmation names the end of its own term, not the plan's latest renewal date.
+func TestRenewalDateOfEachConfirmation(t *testing.T) {
+	p := plan()
+	p.Status.StartDate, p.Status.RenewalDate, p.Status.LastOrder, p.Status.Revision = "2026-01-31", "2026-04-30", "endpoints-5", 5
+	at := func(revision int64, change v1alpha1.OrderChange, effective v1alpha1.Date, pp v1alpha1.PaymentPlan) v1alpha1.LicenseOrder {
+		o := order(revision, v1alpha1.OrderFulfilled)
+		o.Spec.Change, o.Spec.EffectiveDate, o.Spec.PaymentPlan = change, effective, pp
+		return o
+	}
+	orders := []v1alpha1.LicenseOrder{
+		at(1, v1alpha1.ChangeNew, "2026-01-31", v1alpha1.Monthly),
+		at(2, v1alpha1.ChangeRenewal, "2026-02-28", v1alpha1.Monthly),
+		at(3, v1alpha1.ChangeIncreaseQuantity, "2026-03-10", v1alpha1.Monthly),
+		at(4, v1alpha1.ChangeRenewal, "2026-03-31", v1alpha1.Monthly),
+		// A move to a yearly prepay at the term end, then that term's Renewal, on the same day.
+		at(5, v1alpha1.ChangePaymentPlan, "2026-04-30", v1alpha1.Prepay1Y),
+		at(6, v1alpha1.ChangeRenewal, "2026-04-30", v1alpha1.Prepay1Y),
+	}
+	want := map[string]string{
+		"endpoints-1": "2026-02-28", "endpoints-2": "2026-03-31", "endpoints-3": "2026-03-31",
+		"endpoints-4": "2026-04-30", "endpoints-5": "2027-04-30", "endpoints-6": "2027-04-30",
+	}
+	due, _ := notify.Due(now, []v1alpha1.NotificationSink{sink("hook", v1alpha1.NoticeOrderFulfilled)}, p, orders)
+	got := map[string]string{}
+	for _, d := range due {
+		got[d.Order] = d.Data.RenewalDate
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("renewal dates %v, want %v", got, want)
 	}
 }

@@ -203,7 +203,8 @@ func noticeRecord(sub string, o client.Object, p client.Patch) []string {
 
 // orderNoticeEvent is the event an order's state tells and when it happened, as internal/notify
 // judges it: a fulfilled order at its fulfilledAt (the operator's clock), the others at their
-// creation (the API server's). ok is false for an order that tells nothing (open, or closed as
+// creation (the API server's); an order the API server created after the sink is told whatever
+// the operator's clock says. ok is false for an order that tells nothing (open, or closed as
 // Superseded).
 func orderNoticeEvent(o *v1alpha1.LicenseOrder) (e v1alpha1.NoticeEvent, at time.Time, ok bool) {
 	switch o.Status.State {
@@ -251,7 +252,8 @@ func (r *run) noticesAtRest(v view) error {
 	for i := range v.orders {
 		o := &v.orders[i]
 		e, at, ok := orderNoticeEvent(o)
-		if !ok || at.Before(rc.sink.CreationTimestamp.Time) {
+		created := rc.sink.CreationTimestamp.Time
+		if !ok || at.Before(created) && o.CreationTimestamp.Time.Before(created) {
 			continue
 		}
 		key := notify.Key(o.UID, e, "", rc.sink.Name)
