@@ -19,8 +19,8 @@ import (
 //
 // A notice is due when its sink selects the event, is not suspended, and its filter matches; the
 // event happened at or after the sink's creation (order events, PlanExpired), or the API server
-// created its order after the sink (the operator's clock and the API server's may differ); no order of the plan
-// records its key as delivered; it is not older than GiveUpAfter; and its last failed attempt, if
+// created its order in a later second than the sink (the operator's clock and the API server's may
+// differ); no order of the plan records its key as delivered; it is not older than GiveUpAfter; and its last failed attempt, if
 // any, is at least Backoff(attempts) ago. An email sink with no recipient for the customer and
 // cost center (Recipients) is told nothing. RenewalComing and TrialEnding are due from the first
 // day of their window, renewalDate minus daysBefore, until the renewal date: the window, not
@@ -154,7 +154,8 @@ func orderEvent(o *v1alpha1.LicenseOrder, plan *v1alpha1.CustomerLicensePlan, or
 	return event{
 		data: d, order: o.Name, uid: string(o.UID), giveUp: true,
 		forSink: func(sink *v1alpha1.NotificationSink) bool {
-			return !happened.Before(sink.CreationTimestamp.Time) || !created.Before(sink.CreationTimestamp.Time)
+			// Creation times have whole seconds: only a later second is surely after the sink.
+			return !happened.Before(sink.CreationTimestamp.Time) || created.After(sink.CreationTimestamp.Time)
 		},
 	}, true
 }
@@ -290,7 +291,7 @@ func planEvents(now time.Time, sink *v1alpha1.NotificationSink, plan *v1alpha1.C
 				forSink: func(sink *v1alpha1.NotificationSink) bool {
 					// The day it expired, or the order that ended it, came after the sink.
 					return !expired.Before(licensing.Day(sink.CreationTimestamp.Time)) ||
-						!lastCreated.Before(sink.CreationTimestamp.Time)
+						lastCreated.After(sink.CreationTimestamp.Time)
 				},
 			})
 		}

@@ -253,7 +253,7 @@ func (r *run) noticesAtRest(v view) error {
 		o := &v.orders[i]
 		e, at, ok := orderNoticeEvent(o)
 		created := rc.sink.CreationTimestamp.Time
-		if !ok || at.Before(created) && o.CreationTimestamp.Time.Before(created) {
+		if !ok || at.Before(created) && !o.CreationTimestamp.Time.After(created) {
 			continue
 		}
 		key := notify.Key(o.UID, e, "", rc.sink.Name)
