@@ -202,34 +202,60 @@ func renewalDate(o *v1alpha1.LicenseOrder, plan *v1alpha1.CustomerLicensePlan, o
 	case v1alpha1.ChangeExpiry, v1alpha1.ChangeCancellation:
 		return ""
 	}
-	eff, err := licensing.ParseDate(o.Spec.EffectiveDate)
-	if err != nil {
+	at, ok := termPoint(o, plan, orders)
+	if !ok {
 		return string(plan.Status.RenewalDate)
 	}
 	var begin *v1alpha1.LicenseOrder
+	var beginStart time.Time
 	for i := range orders {
 		t := &orders[i]
 		if t.Status.State != v1alpha1.OrderFulfilled || !startsTerm(t.Spec.Change) || !sameInstance(t, plan) {
 			continue
 		}
-		start, err := licensing.ParseDate(t.Spec.EffectiveDate)
-		if err != nil || start.After(eff) {
+		start, ok := termPoint(t, plan, orders)
+		if !ok || start.After(at) {
 			continue
 		}
-		if begin == nil || t.Spec.EffectiveDate > begin.Spec.EffectiveDate ||
-			t.Spec.EffectiveDate == begin.Spec.EffectiveDate && t.Spec.Revision > begin.Spec.Revision {
-			begin = t
+		if begin == nil || start.After(beginStart) || start.Equal(beginStart) && t.Spec.Revision > begin.Spec.Revision {
+			begin, beginStart = t, start
 		}
 	}
 	if begin == nil || !licensing.Renews(begin.Spec.PaymentPlan) {
 		return string(plan.Status.RenewalDate)
 	}
-	start, _ := licensing.ParseDate(begin.Spec.EffectiveDate)
-	anchor := start.Day()
-	if first, err := licensing.ParseDate(plan.Status.StartDate); err == nil && !first.After(start) {
+	anchor := beginStart.Day()
+	if first, err := licensing.ParseDate(plan.Status.StartDate); err == nil && !first.After(beginStart) {
 		anchor = first.Day()
 	}
-	return string(licensing.FormatDate(licensing.TermEnd(start, anchor, begin.Spec.PaymentPlan)))
+	return string(licensing.FormatDate(licensing.TermEnd(beginStart, anchor, begin.Spec.PaymentPlan)))
+}
+
+// termPoint is the day an order takes its place in its plan's terms: its effective date, but for
+// a New order the plan's billing start date, which may lie before the day it was ordered (a plan
+// started in the past, whose catch-up renewals follow) or after it, unless a later order moved the
+// plan's start date (a Conversion, a OneTime plan moved to terms).
+func termPoint(o *v1alpha1.LicenseOrder, plan *v1alpha1.CustomerLicensePlan, orders []v1alpha1.LicenseOrder) (time.Time, bool) {
+	eff, err := licensing.ParseDate(o.Spec.EffectiveDate)
+	if err != nil {
+		return time.Time{}, false
+	}
+	if o.Spec.Change != v1alpha1.ChangeNew {
+		return eff, true
+	}
+	start, err := licensing.ParseDate(plan.Status.StartDate)
+	if err != nil {
+		return eff, true
+	}
+	for i := range orders {
+		t := &orders[i]
+		if t.Spec.Revision > o.Spec.Revision && sameInstance(t, plan) &&
+			(t.Spec.Change == v1alpha1.ChangeConversion || t.Spec.Change == v1alpha1.ChangePaymentPlan) &&
+			t.Spec.EffectiveDate == plan.Status.StartDate {
+			return eff, true // the start date is that later order's
+		}
+	}
+	return start, true
 }
 
 // startsTerm tells whether an order of change begins a term of its plan.

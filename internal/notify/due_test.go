@@ -501,3 +501,30 @@ func TestRenewalDateOfEachConfirmation(t *testing.T) {
 		t.Errorf("renewal dates %v, want %v", got, want)
 	}
 }
+
+// TestRenewalDateOfABackdatedPlan: a plan started in the past is ordered today (its New's
+// effective date) and billed from its start date, with catch-up renewals placed after the New.
+func TestRenewalDateOfABackdatedPlan(t *testing.T) {
+	p := plan()
+	p.Status.StartDate, p.Status.RenewalDate, p.Status.LastOrder, p.Status.Revision = "2025-11-04", "2026-02-04", "endpoints-4", 4
+	at := func(revision int64, change v1alpha1.OrderChange, effective v1alpha1.Date) v1alpha1.LicenseOrder {
+		o := order(revision, v1alpha1.OrderFulfilled)
+		o.Spec.Change, o.Spec.EffectiveDate = change, effective
+		return o
+	}
+	orders := []v1alpha1.LicenseOrder{
+		at(1, v1alpha1.ChangeNew, "2026-01-10"),
+		at(2, v1alpha1.ChangeRenewal, "2025-12-04"),
+		at(3, v1alpha1.ChangeRenewal, "2026-01-04"),
+		at(4, v1alpha1.ChangeIncreaseQuantity, "2026-01-10"),
+	}
+	want := map[string]string{"endpoints-1": "2025-12-04", "endpoints-2": "2026-01-04", "endpoints-3": "2026-02-04", "endpoints-4": "2026-02-04"}
+	due, _ := notify.Due(now, []v1alpha1.NotificationSink{sink("hook", v1alpha1.NoticeOrderFulfilled)}, p, orders)
+	got := map[string]string{}
+	for _, d := range due {
+		got[d.Order] = d.Data.RenewalDate
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("renewal dates %v, want %v", got, want)
+	}
+}
