@@ -178,7 +178,7 @@ func (r *NoticeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	for _, pending := range due {
 		sink := bySink[pending.Notice.Sink]
 		at, err := r.deliver(ctx, req.NamespacedName, sink, pending, orders.Items, outcomes)
-		next = earliest(next, at)
+		next = notify.Earliest(next, at)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -256,7 +256,7 @@ func (r *NoticeReconciler) deliver(ctx context.Context, plan types.NamespacedNam
 	now := r.Clock.Now()
 	if n.DeliveredAt == nil {
 		if n.LastAttempt != nil {
-			if retry := n.LastAttempt.Add(notify.Backoff(n.Attempts)); retry.After(now) {
+			if retry := notify.RetryAt(n); retry.After(now) {
 				return retry, nil // this process's last attempt failed and is not recorded: backoff holds
 			}
 		}
@@ -272,7 +272,7 @@ func (r *NoticeReconciler) deliver(ctx context.Context, plan types.NamespacedNam
 		if err != nil {
 			logger.Info("notice not delivered", "error", err.Error())
 			r.event(orders, p.Order, n, err)
-			retryAt = n.LastAttempt.Add(notify.Backoff(n.Attempts))
+			retryAt = notify.RetryAt(n)
 		} else {
 			logger.Info("notice delivered")
 		}
@@ -280,7 +280,7 @@ func (r *NoticeReconciler) deliver(ctx context.Context, plan types.NamespacedNam
 	if err := r.record(ctx, plan.Namespace, p.Order, n); err != nil {
 		records++
 		r.unrecorded.put(plan, n, records)
-		return earliest(retryAt, now.Add(recordRetry(records))), fmt.Errorf("recording notice %s (%s to sink %s) on order %s/%s: %w",
+		return notify.Earliest(retryAt, now.Add(recordRetry(records))), fmt.Errorf("recording notice %s (%s to sink %s) on order %s/%s: %w",
 			n.Key, n.Event, n.Sink, plan.Namespace, p.Order, err)
 	}
 	r.unrecorded.drop(plan, n.Key)
@@ -595,11 +595,4 @@ func (t *templateChecks) forget(name string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.m, name)
-}
-
-func earliest(a, b time.Time) time.Time {
-	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
-		return b
-	}
-	return a
 }

@@ -54,7 +54,7 @@ func Due(now time.Time, sinks []v1alpha1.NotificationSink, plan *v1alpha1.Custom
 				continue
 			}
 			if e.notBefore.After(now) {
-				next = earliest(next, e.notBefore)
+				next = Earliest(next, e.notBefore)
 				continue
 			}
 			if e.giveUp && now.Sub(e.data.Time) > GiveUpAfter {
@@ -69,10 +69,10 @@ func Due(now time.Time, sinks []v1alpha1.NotificationSink, plan *v1alpha1.Custom
 			if rec.last != nil {
 				n = *rec.last.DeepCopy()
 				if n.LastAttempt != nil {
-					retry := n.LastAttempt.Time.Add(Backoff(n.Attempts)).UTC()
+					retry := RetryAt(n)
 					if retry.After(now) {
 						if !e.giveUp || retry.Sub(e.data.Time) <= GiveUpAfter {
-							next = earliest(next, retry)
+							next = Earliest(next, retry)
 						}
 						continue
 					}
@@ -443,8 +443,18 @@ func Recipients(sink *v1alpha1.NotificationSink, customer, costCenter string) []
 	return out
 }
 
-func earliest(a, b time.Time) time.Time {
-	if a.IsZero() || b.Before(a) {
+// RetryAt is when a notice whose last attempt failed may be sent again: Backoff(attempts) after
+// that attempt; zero for a notice never attempted.
+func RetryAt(n v1alpha1.Notice) time.Time {
+	if n.LastAttempt == nil {
+		return time.Time{}
+	}
+	return n.LastAttempt.Time.Add(Backoff(n.Attempts)).UTC()
+}
+
+// Earliest is the earlier of two times, a zero time standing for none.
+func Earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
 		return b
 	}
 	return a
