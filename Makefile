@@ -81,7 +81,7 @@ test-faults: manifests envtest ## Prove exactly-once under crashes at every writ
 # The benchmark (test/scale) is not part of `make test` either: it measures the operator beside the
 # design floor at N plans (default 1000), each side RUNS times (default 2), and prints the table the README shows.
 .PHONY: bench
-bench: manifests envtest ## Measure the operator against the design floor at N plans (N=1000; RUNS=2; WEBHOOKS=false to run without webhooks).
+bench: manifests envtest ## Measure the operator against the design floor at N plans (N=1000; RUNS=2; WEBHOOKS=false to run without webhooks; BARE=1 adds the operator without entitlements and notices).
 	LICENSE_BENCH=1 N=$${N:-1000} KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./test/scale/ -run TestBench -v -count=1 -timeout 300m
 
 .PHONY: bench-history

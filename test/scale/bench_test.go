@@ -23,6 +23,10 @@
 //	make bench N=1000            # about 12 minutes on 2 cores
 //	WEBHOOKS=false make bench    # the operator without its admission webhooks
 //	RUNS=1 make bench N=10000    # one run of each side instead of two
+//	BARE=1 make bench            # a third side: the operator without --operator-namespace
+//
+// The third side of BARE=1 issues no entitlements and sends no notices, so that what those two
+// cost shows beside the rest in one run.
 //
 // The suite is skipped unless LICENSE_BENCH=1 (which `make bench` sets).
 package scale
@@ -75,6 +79,7 @@ type figures struct {
 func TestBench(t *testing.T) {
 	n := plansToBench(t, "make bench")
 	webhooks := os.Getenv("WEBHOOKS") != "false"
+	bare := os.Getenv("BARE") == "1"
 	runs := 2
 	if v, err := strconv.Atoi(os.Getenv("RUNS")); err == nil && v > 0 {
 		runs = v
@@ -87,13 +92,20 @@ func TestBench(t *testing.T) {
 		}
 	}
 	started := time.Now()
-	var floor, operator []figures
-	for run := 1; run <= runs; run++ { // alternating, so that a slow spell of the machine hits both
+	var floor, operator, bareOperator []figures
+	for run := 1; run <= runs; run++ { // alternating, so that a slow spell of the machine hits every side
 		t.Logf("run %d of %d", run, runs)
-		floor = append(floor, measure(t, n, filepath.Join(bin, "floor"), false))
-		operator = append(operator, measure(t, n, filepath.Join(bin, "manager"), webhooks))
+		floor = append(floor, measure(t, n, filepath.Join(bin, "floor"), false, false))
+		operator = append(operator, measure(t, n, filepath.Join(bin, "manager"), webhooks, true))
+		if bare {
+			bareOperator = append(bareOperator, measure(t, n, filepath.Join(bin, "manager"), webhooks, false))
+		}
 	}
-	report(t, n, webhooks, operator, floor, time.Since(started))
+	took := time.Since(started)
+	report(t, n, webhooks, "the operator", operator, floor, took)
+	if bare {
+		report(t, n, webhooks, "the operator without --operator-namespace (no entitlements, no notices)", bareOperator, floor, took)
+	}
 }
 
 // plansToBench is N, the number of plans of a benchmark (1000 by default); it skips the test
@@ -124,8 +136,9 @@ type side struct {
 
 // newSide starts a control plane of its own with the catalog (and, for the operator, its
 // admission policies), the bench's watch of it, and the process under test against it; close
-// stops them all.
-func newSide(t *testing.T, bin string, webhooks bool) *side {
+// stops them all. issuer runs the operator with its namespace, as in a cluster: it issues the
+// entitlements and runs the notices' controller.
+func newSide(t *testing.T, bin string, webhooks, issuer bool) *side {
 	s := &side{t: t, bin: bin, isFloor: filepath.Base(bin) == "floor"}
 	s.env = testenv.Environment(filepath.Join("..", ".."), webhooks)
 	if webhooks {
@@ -169,9 +182,11 @@ func newSide(t *testing.T, bin string, webhooks bool) *side {
 	s.args = []string{"--kubeconfig=" + kcPath}
 	if !s.isFloor {
 		s.args = append(s.args, "--metrics-bind-address=0", "--health-probe-bind-address=0", fmt.Sprintf("--webhooks=%t", webhooks),
-			"--webhook-cert-path="+s.env.WebhookInstallOptions.LocalServingCertDir,
+			"--webhook-cert-path="+s.env.WebhookInstallOptions.LocalServingCertDir, "--jwks-bind-address=0")
+		if issuer {
 			// The entitlements are issued as in a cluster: their signing keys in the operator's namespace.
-			"--operator-namespace="+operatorNamespace, "--jwks-bind-address=0")
+			s.args = append(s.args, "--operator-namespace="+operatorNamespace)
+		}
 	}
 	ctx := context.Background()
 	if !s.isFloor {
@@ -210,11 +225,14 @@ func (s *side) close() {
 // operatorNamespace holds the signing keys of the entitlements the operator issues.
 const operatorNamespace = "license-operator-system"
 
-func measure(t *testing.T, n int, bin string, webhooks bool) figures {
-	s := newSide(t, bin, webhooks)
+func measure(t *testing.T, n int, bin string, webhooks, issuer bool) figures {
+	s := newSide(t, bin, webhooks, issuer)
 	defer s.close()
 	ctx := context.Background()
 	name := filepath.Base(bin)
+	if !issuer && !s.isFloor {
+		name += " (bare)"
+	}
 	var f figures
 	apiserver := apiserverPID(t)
 	m0, cpu0 := s.metrics(ctx), cpuSeconds(t, apiserver)

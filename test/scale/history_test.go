@@ -39,7 +39,7 @@ func TestHistory(t *testing.T) {
 	}
 	var results []result
 	for _, months := range []int{1, 24} {
-		s := newSide(t, bin, false)
+		s := newSide(t, bin, false, true)
 		ctx := context.Background()
 		begin := time.Now()
 		t.Logf("%d months: creating %d plans started %d months ago", months, n, months)

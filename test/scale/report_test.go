@@ -13,10 +13,11 @@ import (
 
 // report prints the table of both sides, and writes it to test/scale/last-run.md. Each cell is
 // the mean of the runs and, when they differ, their spread (min..max); the ratio is of the means.
-func report(t *testing.T, n int, webhooks bool, op, fl []figures, took time.Duration) {
+func report(t *testing.T, n int, webhooks bool, operator string, op, fl []figures, took time.Duration) {
 	var b strings.Builder
 	perPlan := func(v float64) float64 { return v / float64(n) }
-	fmt.Fprintf(&b, "`N=%d make bench` (operator webhooks %t), %d runs of each side alternating, %s in all\n\n", n, webhooks, len(op), took.Round(time.Second))
+	fmt.Fprintf(&b, "`N=%d make bench`: %s (webhooks %t) beside the floor, %d runs of each side alternating, %s in all\n\n",
+		n, operator, webhooks, len(op), took.Round(time.Second))
 	fmt.Fprintf(&b, "| N = %d plans, %d assignments | operator | floor | ratio |\n|---|---|---|---|\n", n, assignmentsPerPlan*n)
 	type metric func(f figures) float64
 	row := func(name, format string, m metric, withRatio bool) {
