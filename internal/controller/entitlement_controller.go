@@ -56,7 +56,7 @@ func setupEntitlements(mgr ctrl.Manager, clk clock.PassiveClock, o EntitlementOp
 		return err
 	}
 	return (&EntitlementReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: clk,
-		Namespace: o.Namespace, Policy: o.Policy}).SetupWithManager(mgr)
+		Namespace: o.Namespace, Policy: o.Policy, changes: newBursts(entitlementSettle, entitlementMaxWait)}).SetupWithManager(mgr)
 }
 
 // EntitlementReconciler issues the entitlement of a customer namespace: from what its plans hold
@@ -72,12 +72,18 @@ type EntitlementReconciler struct {
 	// Namespace is the operator's namespace, which holds the signing key Secret.
 	Namespace string
 	Policy    entitlement.Policy
+
+	// changes holds, per namespace, the burst of its plans' changes not issued yet.
+	changes *bursts
 }
 
 // +kubebuilder:rbac:groups="",resources=secrets;configmaps,verbs=get;list;watch;create;update
 
 // Reconcile issues one namespace's entitlement, if it needs issuing, and says when to look again.
 func (r *EntitlementReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	if w := r.changes.wait(req.NamespacedName); w > 0 {
+		return ctrl.Result{RequeueAfter: w}, nil // the namespace's plans are still changing
+	}
 	keys, err := signingKeys(ctx, r, r.Namespace)
 	if err != nil || keys == nil {
 		return ctrl.Result{RequeueAfter: conflictRetry}, err // the key reconciler creates the keys
@@ -227,7 +233,7 @@ func (r *EntitlementReconciler) publish(ctx context.Context, ns string, keys ent
 func (r *EntitlementReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("entitlement").
-		Watches(&v1alpha1.CustomerLicensePlan{}, namespaceAfter(entitlementSettle), builder.WithPredicates(inForceChanged)).
+		Watches(&v1alpha1.CustomerLicensePlan{}, r.namespaceOfPlan(), builder.WithPredicates(inForceChanged)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.secretChanged)).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(namespaceOf),
 			builder.WithPredicates(labelled(v1alpha1.EntitlementLabelKeys))).
@@ -236,16 +242,24 @@ func (r *EntitlementReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Complete(r)
 }
 
-// entitlementSettle is how long a namespace's entitlement waits after a change of its plans before
-// it is issued: the plans of a namespace put in force together (a GitOps sync, a catch-up after an
-// outage) are issued in one write, not one per plan.
-const entitlementSettle = time.Second
+// entitlementSettle is how long a namespace's entitlement waits after the last change of its plans
+// before it is issued: the plans of a namespace put in force together (a GitOps sync, a catch-up
+// after an outage) are issued in one write, not one per plan. entitlementMaxWait bounds the wait
+// from the first change: a namespace whose plans change without pause is issued at least that
+// often.
+const (
+	entitlementSettle  = time.Second
+	entitlementMaxWait = 5 * time.Second
+)
 
-// namespaceAfter maps a plan to its namespace's entitlement, to be looked at after delay; the
-// queue keeps one request per namespace, however many plans change meanwhile.
-func namespaceAfter(delay time.Duration) handler.EventHandler {
+// namespaceOfPlan maps a plan to its namespace's entitlement, to be looked at entitlementSettle
+// later; the queue keeps one request per namespace, however many plans change meanwhile, and the
+// namespace waits until the burst of its plans' changes settles (bursts).
+func (r *EntitlementReconciler) namespaceOfPlan() handler.EventHandler {
 	add := func(o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-		q.AddAfter(namespaceOf(context.Background(), o)[0], delay)
+		req := namespaceOf(context.Background(), o)[0]
+		r.changes.event(req.NamespacedName)
+		q.AddAfter(req, entitlementSettle)
 	}
 	return handler.TypedFuncs[client.Object, reconcile.Request]{
 		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {

@@ -49,7 +49,7 @@ type PlanReconciler struct {
 	// orders decides and writes the plans' orders.
 	orders *orders
 	// usage holds the bursts of assignment events the plans have not counted yet.
-	usage *usageBursts
+	usage *bursts
 }
 
 // maxPassOrders bounds the orders one pass places: a plan whose start date lies many terms back

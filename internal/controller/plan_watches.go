@@ -80,23 +80,26 @@ const (
 	usageMaxWait = 5 * time.Second
 )
 
-// usageBursts remembers, per plan, the assignment events its status has not counted yet: when the
-// burst began and when its last event came. It measures real time, even when the business rules
-// run on a fake clock.
-type usageBursts struct {
-	clock clock.PassiveClock
-	mu    sync.Mutex
-	m     map[types.NamespacedName]burst
+// bursts remembers, per key, the events a reconciler has not acted on yet: when the burst began
+// and when its last event came. The plans use it for their assignments' events (usageSettle,
+// usageMaxWait), the entitlements for their plans' (entitlementSettle, entitlementMaxWait). It
+// measures real time, even when the business rules run on a fake clock.
+type bursts struct {
+	clock           clock.PassiveClock
+	settle, maxWait time.Duration
+	mu              sync.Mutex
+	m               map[types.NamespacedName]burst
 }
 
 type burst struct{ first, last time.Time }
 
-func newUsageBursts() *usageBursts {
-	return &usageBursts{clock: clock.RealClock{}, m: map[types.NamespacedName]burst{}}
+// newBursts are bursts that settle after settle without an event, or maxWait after their first.
+func newBursts(settle, maxWait time.Duration) *bursts {
+	return &bursts{clock: clock.RealClock{}, settle: settle, maxWait: maxWait, m: map[types.NamespacedName]burst{}}
 }
 
-// event records an assignment of the plan key created or deleted.
-func (u *usageBursts) event(key types.NamespacedName) {
+// event records an event of key: for the plans, an assignment of the plan key created or deleted.
+func (u *bursts) event(key types.NamespacedName) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	now := u.clock.Now()
@@ -108,10 +111,10 @@ func (u *usageBursts) event(key types.NamespacedName) {
 	u.m[key] = b
 }
 
-// wait is how long the plan key's burst of assignment events has yet to settle: 0 once usageSettle
-// has passed since its last event or usageMaxWait since its first, when the burst is forgotten
-// (the plan counts its usage now).
-func (u *usageBursts) wait(key types.NamespacedName) time.Duration {
+// wait is how long key's burst of events has yet to settle: 0 once settle has passed since its
+// last event or maxWait since its first, when the burst is forgotten (the reconciler acts now:
+// the plan counts its usage).
+func (u *bursts) wait(key types.NamespacedName) time.Duration {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	b, ok := u.m[key]
@@ -119,7 +122,7 @@ func (u *usageBursts) wait(key types.NamespacedName) time.Duration {
 		return 0
 	}
 	now := u.clock.Now()
-	w := min(b.last.Add(usageSettle).Sub(now), b.first.Add(usageMaxWait).Sub(now))
+	w := min(b.last.Add(u.settle).Sub(now), b.first.Add(u.maxWait).Sub(now))
 	if w <= 0 {
 		delete(u.m, key)
 		return 0
@@ -129,7 +132,7 @@ func (u *usageBursts) wait(key types.NamespacedName) time.Duration {
 
 // usageOfPlan maps an assignment created or deleted to its plan, usageSettle later: the plan's
 // usage is all it can change. The queue holds a plan waiting once, however many of its assignments
-// come meanwhile, and the plan waits until the burst settles (usageBursts).
+// come meanwhile, and the plan waits until the burst settles (bursts).
 func (r *PlanReconciler) usageOfPlan() handler.EventHandler {
 	enqueue := func(o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 		key := types.NamespacedName{Namespace: o.GetNamespace(), Name: o.(*v1alpha1.LicenseAssignment).Spec.Plan}

@@ -45,7 +45,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, clk clock.PassiveCl
 	recorder := mgr.GetEventRecorder("license-operator")
 	orders := &orders{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: clk, Recorder: recorder, expect: newExpectations()}
 	if err := (&PlanReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: clk, Recorder: recorder,
-		expect: newExpectations(), probes: newProbes(), orders: orders, usage: newUsageBursts()}).SetupWithManager(mgr); err != nil {
+		expect: newExpectations(), probes: newProbes(), orders: orders, usage: newBursts(usageSettle, usageMaxWait)}).SetupWithManager(mgr); err != nil {
 		return err
 	}
 	for _, o := range opts {
