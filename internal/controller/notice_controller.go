@@ -171,7 +171,6 @@ func (r *NoticeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	}
 	now := r.Clock.Now()
 	due, next := notify.Due(now, sinks, plan, orders.Items)
-	due = withoutUnapplied(due, plan, orders.Items)
 	r.unrecorded.forgetPlan(req.NamespacedName, due)
 
 	bySink := map[string]*v1alpha1.NotificationSink{}
@@ -218,32 +217,6 @@ func (r *NoticeReconciler) active(sinks []v1alpha1.NotificationSink, namespace s
 			continue
 		}
 		out = append(out, *s)
-	}
-	return out
-}
-
-// withoutUnapplied holds back the confirmations of the plan's fulfilled orders its status does not
-// apply yet: a confirmation tells the plan's new renewal date, which the plan's next status write
-// brings (and, with it, the next pass).
-func withoutUnapplied(due []notify.Pending, plan *v1alpha1.CustomerLicensePlan, orders []v1alpha1.LicenseOrder) []notify.Pending {
-	if plan == nil {
-		return due
-	}
-	unapplied := map[string]bool{}
-	for i := range orders {
-		o := &orders[i]
-		if o.Status.State == v1alpha1.OrderFulfilled && o.Spec.Revision > plan.Status.Revision && licensing.BelongsTo(o, plan) {
-			unapplied[o.Name] = true
-		}
-	}
-	if len(unapplied) == 0 {
-		return due
-	}
-	out := due[:0:0]
-	for _, p := range due {
-		if p.Notice.Event != v1alpha1.NoticeOrderFulfilled || !unapplied[p.Order] {
-			out = append(out, p)
-		}
 	}
 	return out
 }

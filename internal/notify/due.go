@@ -20,7 +20,8 @@ import (
 // A notice is due when its sink selects the event, is not suspended, and its filter matches; the
 // event happened at or after the sink's creation (order events, PlanExpired), or the API server
 // created its order in a later second than the sink (the operator's clock and the API server's may
-// differ); no order of the plan records its key as delivered; it is not older than GiveUpAfter; and its last failed attempt, if
+// differ); an order fulfilled is applied by the plan's status (its confirmation tells the
+// renewal date that brings); no order of the plan records its key as delivered; it is not older than GiveUpAfter; and its last failed attempt, if
 // any, is at least Backoff(attempts) ago. An email sink with no recipient for the customer and
 // cost center (Recipients) is told nothing. RenewalComing and TrialEnding are due from the first
 // day of their window, renewalDate minus daysBefore, until the renewal date: the window, not
@@ -128,6 +129,11 @@ func orderEvent(o *v1alpha1.LicenseOrder, plan *v1alpha1.CustomerLicensePlan, or
 	switch o.Status.State {
 	case v1alpha1.OrderFulfilled:
 		if o.Status.FulfilledAt == nil {
+			return event{}, false
+		}
+		if plan != nil && o.Spec.Revision > plan.Status.Revision && licensing.BelongsTo(o, plan) {
+			// Not applied by the plan yet: its confirmation tells the plan's new renewal date,
+			// which the plan's next status write brings, and with it the next look.
 			return event{}, false
 		}
 		d.Event = v1alpha1.NoticeOrderFulfilled

@@ -117,8 +117,15 @@ func TestDue(t *testing.T) {
 			v1alpha1.NoticeSelector{Type: v1alpha1.NoticeTrialEnding})
 	}
 	noHistory := func(s *setup) { s.orders = nil }
+	// withOrder adds an order; a fulfilled one is applied by the plan, as the plan's reconciler
+	// does in the status write after its fulfilment.
 	withOrder := func(o v1alpha1.LicenseOrder) func(*setup) {
-		return func(s *setup) { s.orders = append(s.orders, o) }
+		return func(s *setup) {
+			s.orders = append(s.orders, o)
+			if o.Status.State == v1alpha1.OrderFulfilled && s.plan != nil && o.Spec.Revision > s.plan.Status.Revision {
+				s.plan.Status.LastOrder, s.plan.Status.Revision = o.Name, o.Spec.Revision
+			}
+		}
 	}
 	at := func(t time.Time) func(*setup) { return func(s *setup) { s.now = t } }
 	renewal := func(action v1alpha1.RenewalAction, pp v1alpha1.PaymentPlan) func(*setup) {
@@ -161,6 +168,12 @@ func TestDue(t *testing.T) {
 		{name: "fulfilled after the sink was created", setup: []func(*setup){withOrder(fulfilled3(now.Add(-time.Minute)))},
 			want: []string{"endpoints-3 OrderFulfilled hook"}},
 		{name: "fulfilled at the sink's creation", setup: []func(*setup){withOrder(fulfilled3(sinkCreated))},
+			want: []string{"endpoints-3 OrderFulfilled hook"}},
+		// Its confirmation tells the renewal date the plan's next status write brings.
+		{name: "fulfilled, not applied by the plan yet", setup: []func(*setup){withOrder(fulfilled3(now.Add(-time.Minute))),
+			func(s *setup) { s.plan.Status.LastOrder, s.plan.Status.Revision = "endpoints-2", 2 }}},
+		{name: "fulfilled, the plan gone", setup: []func(*setup){withOrder(fulfilled3(now.Add(-time.Minute))),
+			func(s *setup) { s.plan = nil }},
 			want: []string{"endpoints-3 OrderFulfilled hook"}},
 		// The operator's clock (fulfilledAt) and the API server's (creationTimestamps) may differ:
 		// an order the API server created after the sink is the sink's to hear of.
@@ -371,7 +384,9 @@ func TestDueNotice(t *testing.T) {
 	t.Run("order data", func(t *testing.T) {
 		o := order(3, v1alpha1.OrderFulfilled)
 		o.Status.FulfilledAt = mt(time.Date(2026, 3, 14, 11, 26, 53, 0, time.FixedZone("CET", 3600)))
-		due, _ := notify.Due(now, []v1alpha1.NotificationSink{allEvents("hook")}, plan(), append(history(), o))
+		p := plan()
+		p.Status.LastOrder, p.Status.Revision = o.Name, 3 // the plan applied it
+		due, _ := notify.Due(now, []v1alpha1.NotificationSink{allEvents("hook")}, p, append(history(), o))
 		if len(due) != 1 {
 			t.Fatalf("due %+v", due)
 		}
@@ -473,7 +488,7 @@ func TestRecipients(t *testing.T) {
 // confirmation names the end of its own term, not the plan's latest renewal date.
 func TestRenewalDateOfEachConfirmation(t *testing.T) {
 	p := plan()
-	p.Status.StartDate, p.Status.RenewalDate, p.Status.LastOrder, p.Status.Revision = "2026-01-31", "2026-04-30", "endpoints-5", 5
+	p.Status.StartDate, p.Status.RenewalDate, p.Status.LastOrder, p.Status.Revision = "2026-01-31", "2027-04-30", "endpoints-6", 6
 	at := func(revision int64, change v1alpha1.OrderChange, effective v1alpha1.Date, pp v1alpha1.PaymentPlan) v1alpha1.LicenseOrder {
 		o := order(revision, v1alpha1.OrderFulfilled)
 		o.Spec.Change, o.Spec.EffectiveDate, o.Spec.PaymentPlan = change, effective, pp
