@@ -91,7 +91,7 @@ func (r *EntitlementReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	ns := req.Namespace
 	plans := &v1alpha1.CustomerLicensePlanList{}
 	// The cache's own objects, not copies: Grant only reads them, and a namespace of many plans
-	// issued once a second while they come costs no copy of each.
+	// issued while they come costs no copy of each.
 	if err := r.List(ctx, plans, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
 		return ctrl.Result{}, err
 	}
