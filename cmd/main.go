@@ -46,7 +46,7 @@ func main() {
 	var leaderElect, secureMetrics, webhooks bool
 	var operatorUsername, leaderElectionNamespace string
 	var leaseDuration, renewDeadline, retryPeriod time.Duration
-	var operatorNamespace, jwksAddr string
+	var operatorNamespace, jwksAddr, pprofAddr string
 	policy := entitlement.DefaultPolicy()
 	var webhookCertPath, webhookCertName, webhookCertKey, metricsCertPath, metricsCertName, metricsCertKey string
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to, such as :8443; 0 disables it.")
@@ -69,6 +69,7 @@ func main() {
 	flag.StringVar(&policy.Issuer, "entitlement-issuer", policy.Issuer, "The issuer (iss) of the entitlements.")
 	flag.DurationVar(&policy.MaxLifetime, "entitlement-max-lifetime", policy.MaxLifetime, "How long an entitlement is valid at most; it is re-issued after two thirds of it.")
 	flag.DurationVar(&policy.Grace, "entitlement-grace", policy.Grace, "How long after a plan's term end its entitlement stays valid, should the plan not be renewed in time.")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "0", "The address Go's profiles are served on, at /debug/pprof/, such as 127.0.0.1:6060 (unauthenticated: keep it on localhost); 0 disables it.")
 	flag.StringVar(&jwksAddr, "jwks-bind-address", ":8082", "The address the public keys of the entitlements are served on, at "+controller.JWKSPath+"; 0 disables it.")
 	opts := zap.Options{Development: true}
 	opts.BindFlags(flag.CommandLine)
@@ -121,6 +122,7 @@ func main() {
 		Metrics:                 metrics,
 		WebhookServer:           webhook.NewServer(webhookOpts),
 		HealthProbeBindAddress:  probeAddr,
+		PprofBindAddress:        pprofAddr,
 		LeaderElection:          leaderElect,
 		LeaderElectionID:        "license-operator.licensing.partnerops.io",
 		LeaderElectionNamespace: leaderElectionNamespace,
