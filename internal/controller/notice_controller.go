@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -78,9 +77,8 @@ const sinkStatusEvery = time.Minute
 // A notice is sent, then recorded on its order's status (status.notices), so that another pass,
 // a restart or another leader does not send it again; a stop between the two sends it again with
 // the same idempotency key, which receivers dedupe on. Its own work queue keeps slow or failing
-// sinks away from the plans' billing. Without a sink it does nothing: the plans' and orders'
-// events are dropped before they reach its queue, and a sink created later looks at every plan it
-// may hear of.
+// sinks away from the plans' billing. Without a sink it reads only its cache: it costs the API
+// server nothing.
 type NoticeReconciler struct {
 	// Client reads the sinks and plans from the cache and writes the orders' and sinks' status.
 	Client client.Client
@@ -96,9 +94,6 @@ type NoticeReconciler struct {
 	unrecorded *attempts
 	// templates caches each sink generation's template check.
 	templates *templateChecks
-	// sinks is how many NotificationSinks the cache holds: while there are none, no plan or order
-	// event is queued.
-	sinks atomic.Int64
 }
 
 // newNoticeReconciler is the notice reconciler of mgr, on clock clk.
@@ -418,32 +413,10 @@ func (r *NoticeReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("notice").
 		WithOptions(controller.Options{MaxConcurrentReconciles: noticeWorkers}).
-		Watches(&v1alpha1.CustomerLicensePlan{}, &handler.EnqueueRequestForObject{}, builder.WithPredicates(r.anySink(), planNoticeChanged)).
-		Watches(&v1alpha1.LicenseOrder{}, handler.EnqueueRequestsFromMapFunc(planOfOrder), builder.WithPredicates(r.anySink(), orderStateChanged)).
+		Watches(&v1alpha1.CustomerLicensePlan{}, &handler.EnqueueRequestForObject{}, builder.WithPredicates(planNoticeChanged)).
+		Watches(&v1alpha1.LicenseOrder{}, handler.EnqueueRequestsFromMapFunc(planOfOrder), builder.WithPredicates(orderStateChanged)).
 		Watches(&v1alpha1.NotificationSink{}, r.sinkChanged(), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Complete(r)
-}
-
-// anySink lets events through only while a sink exists. It needs no lock with the sinks' events:
-// a sink's first event counts it before it lists the plans to look at, so a plan event dropped
-// just before is looked at all the same, as the plan the cache holds by then.
-func (r *NoticeReconciler) anySink() predicate.Predicate {
-	return predicate.NewPredicateFuncs(func(client.Object) bool { return r.sinks.Load() > 0 })
-}
-
-// countSinks counts the cached sinks; when none is left, the attempts of this process are
-// forgotten, as no plan will be looked at until a sink comes.
-func (r *NoticeReconciler) countSinks(ctx context.Context) {
-	list := &v1alpha1.NotificationSinkList{}
-	if err := r.Client.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
-		log.FromContext(ctx).Error(err, "counting the notification sinks")
-		r.sinks.Store(1) // unknown: let the events through, as if one existed
-		return
-	}
-	r.sinks.Store(int64(len(list.Items)))
-	if len(list.Items) == 0 {
-		r.unrecorded.forgetAll()
-	}
 }
 
 // planNoticeChanged lets through the plan events that may make a notice due.
@@ -473,11 +446,10 @@ func planOfOrder(_ context.Context, o client.Object) []reconcile.Request {
 	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.(*v1alpha1.LicenseOrder).Spec.Plan}}}
 }
 
-// sinkChanged counts the sinks, and maps a sink created or changed to itself (its Ready condition)
-// and to every cached plan it may hear of (in its filter's namespaces, when it names some).
+// sinkChanged maps a sink created or changed to itself (its Ready condition) and to every cached
+// plan it may hear of (in its filter's namespaces, when it names some).
 func (r *NoticeReconciler) sinkChanged() handler.EventHandler {
 	enqueue := func(ctx context.Context, o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-		r.countSinks(ctx)
 		sink := o.(*v1alpha1.NotificationSink)
 		q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Name: sink.Name}})
 		namespaces := sink.Spec.Filter.Namespaces
@@ -502,8 +474,7 @@ func (r *NoticeReconciler) sinkChanged() handler.EventHandler {
 		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			enqueue(ctx, e.ObjectNew, q)
 		},
-		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, _ workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			r.countSinks(ctx)
+		DeleteFunc: func(_ context.Context, e event.DeleteEvent, _ workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			r.templates.forget(e.Object.GetName())
 		},
 	}
@@ -566,13 +537,6 @@ func (a *attempts) forgetPlan(plan types.NamespacedName, due []notify.Pending) {
 	if len(a.m[plan]) == 0 {
 		delete(a.m, plan)
 	}
-}
-
-// forgetAll forgets every attempt.
-func (a *attempts) forgetAll() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	clear(a.m)
 }
 
 // templateChecks caches the check of each sink's templates, by generation.
