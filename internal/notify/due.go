@@ -20,9 +20,9 @@ import (
 // A notice is due when its sink selects the event, is not suspended, and its filter matches; the
 // event happened at or after the sink's creation (order events, PlanExpired), or the API server
 // created its order in a later second than the sink (the operator's clock and the API server's may
-// differ); an order fulfilled is applied by the plan's status (its confirmation tells the
-// renewal date that brings); no order of the plan records its key as delivered; it is not older than GiveUpAfter; and its last failed attempt, if
-// any, is at least Backoff(attempts) ago. An email sink with no recipient for the customer and
+// differ); a fulfilled order's plan applies it in its status (the confirmation tells the renewal
+// date that status write brings); no order of the plan records its key as delivered; it is not
+// older than GiveUpAfter; and its last failed attempt, if any, is at least Backoff(attempts) ago. An email sink with no recipient for the customer and
 // cost center (Recipients) is told nothing. RenewalComing and TrialEnding are due from the first
 // day of their window, renewalDate minus daysBefore, until the renewal date: the window, not
 // GiveUpAfter, bounds them, so a sink created or resumed within the window is still told. next is
