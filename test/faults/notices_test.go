@@ -28,7 +28,9 @@ import (
 // one notify.Key gives, and the order's status records it as delivered; a key arrives more than
 // once only when the process died between sending it and recording it: its record write (the
 // status patch of a LicenseOrder that changes only status.notices) was the fault's "lost" write,
-// or was refused because the process had died at another write meanwhile. With two replicas (the
+// or was refused because the process had died at another write meanwhile, or the send was in
+// flight when the process died, so that the operator never had the receiver's answer (its
+// transport, sendsInDoubt, tells the receiver). With two replicas (the
 // race, lag and failover specs), both may send a notice before either records it: the receiver
 // then sees its one key twice, which it dedupes on.
 
@@ -64,7 +66,8 @@ type receiver struct {
 	got  []delivery
 	errs []string
 	// unrecorded are the keys whose record write was not done because the process died: lost
-	// by the fault, or refused after it. Only these may arrive again.
+	// by the fault, refused after it, or never tried because the send was in flight when the
+	// process died (sendsInDoubt). Only these may arrive again.
 	unrecorded map[string]bool
 }
 
@@ -149,7 +152,8 @@ func (r *run) stopNotices() {
 }
 
 // noticeWritten tells the run of namespace ns that a record write of the notices keys (those
-// delivered, of one order) was not done because the process died: those keys may arrive again.
+// delivered, of one order) was not done because the process died, or that a send's answer never
+// reached the operator: those keys may arrive again.
 func noticeWritten(ns string, keys []string) {
 	v, ok := receivers.Load(ns)
 	if !ok {
@@ -161,6 +165,34 @@ func noticeWritten(ns string, keys []string) {
 	for _, k := range keys {
 		rc.unrecorded[k] = true
 	}
+}
+
+// sendsInDoubt is the HTTP transport of the operator's notices in the suite. A send whose answer
+// the operator did not get (an error, or its context cancelled because the process is dying) may
+// still have reached the receiver: the operator records no delivery, and the next leader sends the
+// notice again with the same key, which receivers dedupe on. The receiver is told that this key
+// may arrive again.
+type sendsInDoubt struct{ next http.RoundTripper }
+
+func (t sendsInDoubt) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil || req.Context().Err() != nil {
+		key := req.Header.Get(notify.HeaderIdempotencyKey)
+		receivers.Range(func(ns, v any) bool {
+			if v.(*receiver).server.URL == "http://"+req.URL.Host {
+				noticeWritten(ns.(string), []string{key})
+				return false
+			}
+			return true
+		})
+	}
+	return resp, err
+}
+
+// noticeSender is the operator's sender of notices in the suite: the production one, over
+// sendsInDoubt.
+func noticeSender() *notify.Sender {
+	return &notify.Sender{HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: sendsInDoubt{http.DefaultTransport}}}
 }
 
 // noticeRecord returns the keys delivered that a status patch of a LicenseOrder records, if the

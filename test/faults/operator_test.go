@@ -244,7 +244,7 @@ func (op *operator) startLocked(f *fault) error {
 	// The entitlements' signing keys and the sinks' Secrets live in the run's namespace, the only
 	// one the cache holds.
 	if err := controller.SetupWithManager(ctx, mgr, op.clock, controller.EntitlementOptions{Namespace: op.ns},
-		controller.NotificationOptions{Namespace: op.ns}); err != nil {
+		controller.NotificationOptions{Namespace: op.ns, Sender: noticeSender()}); err != nil {
 		cancel()
 		return err
 	}
