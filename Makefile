@@ -84,6 +84,10 @@ test-faults: manifests envtest ## Prove exactly-once under crashes at every writ
 bench: manifests envtest ## Measure the operator against the design floor at N plans (N=1000; RUNS=2; WEBHOOKS=false to run without webhooks; BARE=1 adds the operator without entitlements and notices).
 	LICENSE_BENCH=1 N=$${N:-1000} KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./test/scale/ -run TestBench -v -count=1 -timeout 300m
 
+.PHONY: bench-restart
+bench-restart: manifests envtest ## Measure the manager's peak RSS after restarts on N plans, with and without --operator-namespace, alternating (N=1000; RESTARTS=4; PROFILES=<dir> saves heap profiles).
+	LICENSE_BENCH=1 N=$${N:-1000} KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./test/scale/ -run TestRestartMemory -v -count=1 -timeout 60m
+
 .PHONY: bench-history
 bench-history: manifests envtest ## Measure the manager's memory with 24 months of order history beside one month, at N plans (N=1000).
 	LICENSE_BENCH=1 N=$${N:-1000} KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./test/scale/ -run TestHistory -v -count=1 -timeout 120m
