@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"io"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -57,7 +56,7 @@ func setupEntitlements(mgr ctrl.Manager, clk clock.PassiveClock, o EntitlementOp
 		return err
 	}
 	return (&EntitlementReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: clk,
-		Namespace: o.Namespace, Policy: o.Policy, changes: newBursts(entitlementSettle, entitlementMaxWait), verified: newVerifiedTokens()}).SetupWithManager(mgr)
+		Namespace: o.Namespace, Policy: o.Policy, changes: newBursts(entitlementSettle, entitlementMaxWait)}).SetupWithManager(mgr)
 }
 
 // EntitlementReconciler issues the entitlement of a customer namespace: from what its plans hold
@@ -76,46 +75,6 @@ type EntitlementReconciler struct {
 
 	// changes holds, per namespace, the burst of its plans' changes not issued yet.
 	changes *bursts
-	// verified holds, per namespace, the claims of the entitlement Secret last verified.
-	verified *verifiedTokens
-}
-
-// verifiedTokens remembers, per namespace, the claims of the entitlement Secret last found
-// current, with its resourceVersion and the key that verified it: a namespace looked at again
-// while neither changed (the bursts of its plans, a restart's events) is not verified and decoded
-// again. Any write to the Secret, by the operator or by hand, changes its resourceVersion.
-type verifiedTokens struct {
-	mu sync.Mutex
-	m  map[string]verifiedToken
-}
-
-type verifiedToken struct {
-	resourceVersion, key string
-	claims               verify.Claims
-}
-
-func newVerifiedTokens() *verifiedTokens { return &verifiedTokens{m: map[string]verifiedToken{}} }
-
-// get returns the claims verified of namespace's Secret at resourceVersion with key, or nil.
-func (v *verifiedTokens) get(namespace, resourceVersion, key string) *verify.Claims {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if t, ok := v.m[namespace]; ok && t.resourceVersion == resourceVersion && t.key == key {
-		return &t.claims
-	}
-	return nil
-}
-
-func (v *verifiedTokens) put(namespace, resourceVersion, key string, c verify.Claims) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.m[namespace] = verifiedToken{resourceVersion: resourceVersion, key: key, claims: c}
-}
-
-func (v *verifiedTokens) forget(namespace string) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	delete(v.m, namespace)
 }
 
 // +kubebuilder:rbac:groups="",resources=secrets;configmaps,verbs=get;list;watch;create;update
@@ -140,7 +99,6 @@ func (r *EntitlementReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	secret := &corev1.Secret{}
 	if err := r.Get(ctx, types.NamespacedName{Namespace: ns, Name: v1alpha1.EntitlementSecret}, secret, client.UnsafeDisableDeepCopy); apierrors.IsNotFound(err) {
 		secret = nil
-		r.verified.forget(ns)
 	} else if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -215,24 +173,14 @@ func (r *EntitlementReconciler) issue(ctx context.Context, ns string, secret *co
 // current reports whether secret holds an entitlement that may stay as it is: the operator's
 // (type, label), verified with the active key, granting what grant says, its decoded claims
 // those of its token, and not due for renewal; next is when to look again.
-// A Secret verified before, unchanged since (r.verified), is not verified again: Renewal re-issues
-// it before it expires.
 func (r *EntitlementReconciler) current(secret *corev1.Secret, grant verify.Claims, keys entitlement.Keys, now time.Time) (keep bool, next time.Time) {
-	c := r.verified.get(secret.Namespace, secret.ResourceVersion, keys.Active)
-	if c == nil {
-		if secret.Type != v1alpha1.EntitlementSecretType || secret.Labels[v1alpha1.EntitlementLabel] != v1alpha1.EntitlementLabelToken || len(secret.Data) != 2 {
-			return false, time.Time{}
-		}
-		active := keys.Retire() // a token of a retiring key is re-issued with the active one
-		v := verify.Verifier{Keys: active.Public(), Issuer: r.Policy.Issuer, Skew: time.Nanosecond, Now: func() time.Time { return now }}
-		var err error
-		if c, err = v.Verify(string(secret.Data[v1alpha1.EntitlementTokenKey])); err != nil ||
-			!bytes.Equal(secret.Data[v1alpha1.EntitlementClaimsKey], entitlement.Decoded(*c)) {
-			return false, time.Time{}
-		}
-		r.verified.put(secret.Namespace, secret.ResourceVersion, keys.Active, *c)
+	if secret.Type != v1alpha1.EntitlementSecretType || secret.Labels[v1alpha1.EntitlementLabel] != v1alpha1.EntitlementLabelToken || len(secret.Data) != 2 {
+		return false, time.Time{}
 	}
-	if !entitlement.SameGrant(*c, grant) {
+	active := keys.Retire() // a token of a retiring key is re-issued with the active one
+	v := verify.Verifier{Keys: active.Public(), Issuer: r.Policy.Issuer, Skew: time.Nanosecond, Now: func() time.Time { return now }}
+	c, err := v.Verify(string(secret.Data[v1alpha1.EntitlementTokenKey]))
+	if err != nil || !entitlement.SameGrant(*c, grant) || !bytes.Equal(secret.Data[v1alpha1.EntitlementClaimsKey], entitlement.Decoded(*c)) {
 		return false, time.Time{}
 	}
 	reissue, next := entitlement.Renewal(r.Policy, *c, c.IssuedAt.Time(), c.Expiry.Time(), now)
