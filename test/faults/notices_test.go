@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -359,4 +361,49 @@ func noticeSummary(res *result) string {
 		}
 	}
 	return fmt.Sprintf("  notices: %d keys, %d deliveries", len(res.notices), deliveries)
+}
+
+// A send whose answer the operator never had (here its context is cancelled while the receiver
+// holds the request, as when the process dies) tells the receiver that its key may arrive again;
+// a send answered does not. This runs in `make test`: it needs no control plane.
+func TestSendsInDoubt(t *testing.T) {
+	held := make(chan struct{})
+	rc := &receiver{unrecorded: map[string]bool{}}
+	rc.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Header.Get(notify.HeaderIdempotencyKey) == "in-flight" {
+			<-held
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer rc.server.Close()
+	defer close(held)
+	receivers.Store("doubt", rc)
+	defer receivers.Delete("doubt")
+	c := noticeSender().HTTPClient
+
+	send := func(ctx context.Context, key string) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, rc.server.URL+"/notices", strings.NewReader("{}"))
+		if err != nil {
+			return err
+		}
+		req.Header.Set(notify.HeaderIdempotencyKey, key)
+		resp, err := c.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	if err := send(context.Background(), "answered"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := send(ctx, "in-flight"); err == nil {
+		t.Fatal("the send held by the receiver was answered")
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if !rc.unrecorded["in-flight"] || rc.unrecorded["answered"] {
+		t.Errorf("keys that may arrive again: %v, want in-flight alone", rc.unrecorded)
+	}
 }
