@@ -23,9 +23,10 @@
 // one distinct key (notify.Key of the order's UID, the event and the sink) and the order's
 // status.notices records it as delivered; with one replica a key arrives twice only when the
 // process died between sending it and recording it (its record write was the fault's lost write,
-// or was refused after the fault, or the send was in flight when the process died). The sink is told only of what happened after its creation (the
-// API server's time), and the runs' clock is a fake one in the past: of the lifecycle's orders
-// only the Rejected one is told, and the fulfilled ones are, by that clock, from before the sink.
+// or was refused after the fault, or the send was in flight when the process died). The sink is
+// told only of what happened after its creation (the API server's time), and the runs' clock is a
+// fake one in the past: of the lifecycle's orders only the Rejected one is told, and the fulfilled
+// ones are, by that clock, from before the sink.
 //
 //  1. Reference: each workload once, with a client that counts the operator's writes (Create,
 //     Update, Patch, Delete, DeleteAllOf, Apply and the status writes; Events are not counted):
