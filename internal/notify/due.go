@@ -22,12 +22,12 @@ import (
 // created its order in a later second than the sink (the operator's clock and the API server's may
 // differ); a fulfilled order's plan applies it in its status (the confirmation tells the renewal
 // date that status write brings); no order of the plan records its key as delivered; it is not
-// older than GiveUpAfter; and its last failed attempt, if any, is at least Backoff(attempts) ago. An email sink with no recipient for the customer and
-// cost center (Recipients) is told nothing. RenewalComing and TrialEnding are due from the first
-// day of their window, renewalDate minus daysBefore, until the renewal date: the window, not
-// GiveUpAfter, bounds them, so a sink created or resumed within the window is still told. next is
-// the earliest retry or window to come; it is zero when nothing waits for a time. Due reads no
-// clock: now is the only time it knows.
+// older than GiveUpAfter; and its last failed attempt, if any, is at least Backoff(attempts) ago.
+// An email sink with no recipient for the customer and cost center (Recipients) is told nothing.
+// RenewalComing and TrialEnding are due from the first day of their window, renewalDate minus
+// daysBefore, until the renewal date: the window, not GiveUpAfter, bounds them, so a sink created
+// or resumed within the window is still told. next is the earliest retry or window to come; it is
+// zero when nothing waits for a time. Due reads no clock: now is the only time it knows.
 func Due(now time.Time, sinks []v1alpha1.NotificationSink, plan *v1alpha1.CustomerLicensePlan,
 	orders []v1alpha1.LicenseOrder) (due []Pending, next time.Time) {
 	now = now.UTC()

@@ -86,25 +86,25 @@ func TestBench(t *testing.T) {
 	}
 	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
 	bin := t.TempDir()
-	for _, b := range []struct{ name, pkg string }{{"manager", "../../cmd"}, {"floor", "./floor"}} {
-		if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, b.name), b.pkg).CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", b.pkg, err, out)
-		}
-	}
+	manager, floorBin := build(t, bin, "manager", "../../cmd"), build(t, bin, "floor", "./floor")
 	started := time.Now()
 	var floor, operator, bareOperator []figures
 	for run := 1; run <= runs; run++ { // alternating, so that a slow spell of the machine hits every side
 		t.Logf("run %d of %d", run, runs)
-		floor = append(floor, measure(t, n, filepath.Join(bin, "floor"), false, false))
-		operator = append(operator, measure(t, n, filepath.Join(bin, "manager"), webhooks, true))
+		floor = append(floor, measure(t, n, floorBin, false, false))
+		operator = append(operator, measure(t, n, manager, webhooks, true))
 		if bare {
-			bareOperator = append(bareOperator, measure(t, n, filepath.Join(bin, "manager"), webhooks, false))
+			bareOperator = append(bareOperator, measure(t, n, manager, webhooks, false))
 		}
 	}
 	took := time.Since(started)
-	report(t, n, webhooks, "the operator", operator, floor, took)
+	tables := report(n, webhooks, "the operator", operator, floor, took)
 	if bare {
-		report(t, n, webhooks, "the operator without --operator-namespace (no entitlements, no notices)", bareOperator, floor, took)
+		tables += "\n" + report(n, webhooks, "the operator without --operator-namespace (no entitlements, no notices)", bareOperator, floor, took)
+	}
+	// Every table of the run, for the README.
+	if err := os.WriteFile("last-run.md", []byte(tables), 0o644); err != nil {
+		t.Log(err)
 	}
 }
 

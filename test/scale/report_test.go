@@ -3,17 +3,15 @@ package scale
 import (
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"sort"
 	"strings"
-	"testing"
 	"time"
 )
 
-// report prints the table of both sides, and writes it to test/scale/last-run.md. Each cell is
-// the mean of the runs and, when they differ, their spread (min..max); the ratio is of the means.
-func report(t *testing.T, n int, webhooks bool, operator string, op, fl []figures, took time.Duration) {
+// report prints the table of both sides and returns it. Each cell is the mean of the runs and,
+// when they differ, their spread (min..max); the ratio is of the means.
+func report(n int, webhooks bool, operator string, op, fl []figures, took time.Duration) string {
 	var b strings.Builder
 	perPlan := func(v float64) float64 { return v / float64(n) }
 	fmt.Fprintf(&b, "`N=%d make bench`: %s (webhooks %t) beside the floor, %d runs of each side alternating, %s in all\n\n",
@@ -89,9 +87,7 @@ func report(t *testing.T, n int, webhooks bool, operator string, op, fl []figure
 		}
 	}
 	fmt.Println(b.String())
-	if err := os.WriteFile("last-run.md", []byte(b.String()), 0o644); err != nil {
-		t.Log(err)
-	}
+	return b.String()
 }
 
 func values(runs []figures, m func(f figures) float64) []float64 {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -35,10 +34,7 @@ func TestRestartMemory(t *testing.T) {
 	}
 	profiles := os.Getenv("PROFILES")
 	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
-	bin := filepath.Join(t.TempDir(), "manager")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := build(t, t.TempDir(), "manager", "../../cmd")
 	s := newSide(t, bin, true, true)
 	defer s.close()
 	ctx := context.Background()
